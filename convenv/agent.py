@@ -1,0 +1,77 @@
+"""The batched agent protocol, and the scripted teacher built on a domain's feedback policy.
+
+An agent answers a batch of conversations at once: ``act(observations, infos) -> actions``, one action per
+conversation, ``None`` where it is not that agent's turn. Observations and infos are exactly what
+:class:`~convenv.env.ConversationEnv` returns for that agent.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+
+from convenv.domain import FeedbackPolicy
+from convenv.tokenizers.base import Tokenizer
+
+Observation = Mapping[str, Any]
+Info = Mapping[str, Any]
+
+
+@runtime_checkable
+class Agent(Protocol):
+    """Anything that maps a batch of observations (with infos) to a batch of actions."""
+
+    role: str
+
+    def act(self, observations: Sequence[Observation], infos: Sequence[Info]) -> list[np.ndarray | None]:
+        """One utterance (token ids) per conversation whose ``info["to_act"]`` is this agent, else ``None``."""
+        ...
+
+
+def act_one(agent: Agent, observation: Observation, info: Info) -> np.ndarray | None:
+    """Convenience: act in a single conversation."""
+    return agent.act([observation], [info])[0]
+
+
+class ScriptedTeacher:
+    """A teacher with no model: a :class:`~convenv.domain.FeedbackPolicy` turned into token ids.
+
+    It reads the privileged task and the last verdict from the teacher's ``info`` (``info["task"]``,
+    ``info["verdict"]``). Its phrasing randomness is derived from ``(seed, task id, attempt)``, so it needs no
+    reset and gives the same words in every process.
+
+    Args:
+        policy: the feedback policy (e.g. ``convenv.envs.math_feedback.ProgressiveHints()``).
+        tokenizer: the env's tokenizer.
+        seed: varies the phrasing between teachers.
+    """
+
+    role = "teacher"
+
+    def __init__(self, policy: FeedbackPolicy, tokenizer: Tokenizer, seed: int = 0):
+        self.policy = policy
+        self.tokenizer = tokenizer
+        self.seed = int(seed)
+
+    def text(self, info: Info) -> str:
+        """The message for one conversation where it is the teacher's turn."""
+        task, verdict, attempt = info["task"], info["verdict"], int(info["turn"])
+        if verdict is None:
+            return self.policy.opening(task)
+        rng = np.random.default_rng([self.seed, zlib.crc32(task.id.encode()), attempt])
+        return self.policy.feedback(task, verdict, attempt, rng)
+
+    def act(self, observations: Sequence[Observation], infos: Sequence[Info]) -> list[np.ndarray | None]:
+        """Encode :meth:`text` for each conversation where the teacher is to act."""
+        return [
+            np.asarray(self.tokenizer.encode(self.text(info)), dtype=np.int64)
+            if info.get("to_act") == self.role
+            else None
+            for info in infos
+        ]
+
+    def __repr__(self) -> str:
+        return f"ScriptedTeacher(policy={self.policy.name!r}, seed={self.seed})"

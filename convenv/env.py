@@ -37,11 +37,11 @@ from pettingzoo import ParallelEnv
 from convenv.agent import ScriptedTeacher
 from convenv.domain import Domain
 from convenv.error import InvalidAction, NotYourTurn, ResetNeeded
-from convenv.render import render_transcript
+from convenv.render import render_blocks
 from convenv.spaces import TokenSequence
 from convenv.tasks.base import Task
 from convenv.tokenizers import Tokenizer, get_tokenizer
-from convenv.transcript import Transcript
+from convenv.transcript import Message, Transcript
 from convenv.verifiers.base import Verdict
 
 AGENTS = ("teacher", "student")
@@ -67,6 +67,7 @@ class ConversationEnv(ParallelEnv):
         leak_penalty: teacher penalty per leaking message under ``"penalize"``.
         render_mode: ``None``, ``"ansi"`` (``render()`` returns a string) or ``"human"`` (prints it).
         env_id: shown by ``render``; set by ``convenv.make``.
+
     """
 
     metadata = {"render_modes": ["ansi", "human"], "name": "conversation_v0", "is_parallelizable": True}
@@ -110,7 +111,7 @@ class ConversationEnv(ParallelEnv):
         self.task: Task | None = None
 
     # ----------------------------------------------------------------------------------------------- spaces
-    @functools.lru_cache(maxsize=None)  # noqa: B019 -- PettingZoo requires the same object on every call
+    @functools.cache  # noqa: B019 -- PettingZoo requires the same object on every call
     def observation_space(self, agent: str) -> spaces.Dict:
         """``{"tokens": TokenSequence(max_context_tokens), "to_act": Discrete(len(possible_agents) + 1)}``."""
         self._check_agent(agent)
@@ -121,7 +122,7 @@ class ConversationEnv(ParallelEnv):
             }
         )
 
-    @functools.lru_cache(maxsize=None)  # noqa: B019 -- the same object on every call, so seeding it sticks
+    @functools.cache  # noqa: B019 -- the same object on every call, so seeding it sticks
     def action_space(self, agent: str) -> TokenSequence:
         """Utterances: 1..``max_utterance_tokens`` ids, structural ids excluded."""
         self._check_agent(agent)
@@ -152,6 +153,15 @@ class ConversationEnv(ParallelEnv):
         """The agent whose turn it is, or None when no episode is running."""
         return self._to_act if self.agents else None
 
+    @property
+    def end_reason(self) -> str | None:
+        """Why the episode ended (``"success"``, ``"turn_limit"``, ``"context_limit"``), None while it runs."""
+        return self._end_reason if self._transcript is not None and not self.agents else None
+
+    def public_messages(self) -> list[tuple[Message, Verdict | None]]:
+        """Teacher and student messages in order, each with its verdict (None for teacher messages)."""
+        return [(m, self._verdicts.get(i)) for i, m in enumerate(self.transcript.messages) if m.speaker in AGENTS]
+
     def default_teacher(self, seed: int = 0) -> ScriptedTeacher:
         """The domain's scripted teacher as an :class:`~convenv.agent.Agent` for this env's tokenizer."""
         return ScriptedTeacher(self.domain.feedback, self.tokenizer, seed=seed)
@@ -164,6 +174,7 @@ class ConversationEnv(ParallelEnv):
 
         Returns:
             ``(observations, infos)`` keyed by agent; the teacher is to act. Other option keys are ignored.
+
         """
         if seed is not None or self._np_random is None:
             self._np_random, self._np_random_seed = seeding.np_random(seed)
@@ -187,6 +198,9 @@ class ConversationEnv(ParallelEnv):
         self._returns = dict.fromkeys(AGENTS, 0.0)
         self._success_turn: int | None = None
         self._end_reason: str | None = None
+        self._printed = 0  # render blocks already printed in "human" mode
+        if self.render_mode == "human":
+            self.render()
         return self._observations(), self._infos(ignored=())
 
     # -------------------------------------------------------------------------------------------------- step
@@ -201,6 +215,7 @@ class ConversationEnv(ParallelEnv):
             ``ignored_action``, and at the end ``episode`` (``success``, ``success_turn``, ``turns``,
             ``return``, ``leaks``, ``reason``). The teacher's info adds the privileged ``task``, ``verdict``
             (:class:`~convenv.verifiers.base.Verdict`) and ``leak`` report.
+
         """
         if self._transcript is None:
             raise ResetNeeded("expected reset() before step(), got step() first; call env.reset(seed=...)")
@@ -355,11 +370,12 @@ class ConversationEnv(ParallelEnv):
 
             gymnasium.logger.warn("render() called with render_mode=None; make the env with render_mode='ansi'")
             return None
-        text = render_transcript(self)
-        if self.render_mode == "human":
-            print(text)
+        blocks = render_blocks(self)
+        if self.render_mode == "human":  # print only what is new since the last call
+            print("\n".join(blocks[self._printed :]))
+            self._printed = len(blocks)
             return None
-        return text
+        return "\n".join(blocks)
 
     def close(self) -> None:
         """Release the verifier's worker processes."""
@@ -388,6 +404,7 @@ def validate_utterance(
 
     Raises:
         InvalidAction: naming the agent, what was wrong, the limit, and the fix.
+
     """
     if isinstance(action, (str, bytes)):
         raise InvalidAction(

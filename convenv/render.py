@@ -6,31 +6,28 @@ import textwrap
 from typing import Any
 
 WIDTH = 100
+INDENT = " " * 10
 
 
-def render_transcript(env: Any) -> str:
-    """The public dialogue with roles, and each attempt's verdict and reward, as plain text.
+def render_blocks(env: Any) -> list[str]:
+    """A header, then one block per public message (with the attempt's verdict), then the ending if any.
 
-    Privileged content (system prompts, verifier reports) is not shown; the verdict line says what the
-    verifier read from the attempt.
+    Privileged content (system prompts, verifier reports) is not shown; the verdict line says what the verifier
+    read from the attempt.
     """
-    task = env.task
-    lines = [f"{env.env_id}  task {task.id}  turn limit {env.max_turns}"]
+    blocks = [f"{env.env_id}  task {env.task.id}  turn limit {env.max_turns}"]
     turn = 0
-    for index, message in enumerate(env.transcript.messages):
-        if message.speaker not in ("teacher", "student"):
-            continue
-        body = textwrap.indent(textwrap.fill(message.text, WIDTH, replace_whitespace=False), " " * 10)
-        lines.append(f"[{message.speaker}] " + body.lstrip())
-        verdict = env._verdicts.get(index)
+    for message, verdict in env.public_messages():
+        body = textwrap.indent(textwrap.fill(message.text, WIDTH, replace_whitespace=False), INDENT).lstrip()
+        block = f"[{message.speaker}] " + body
         if verdict is not None:
             turn += 1
             if verdict.correct:
-                reward = env.gamma ** (turn - 1)
-                lines.append(f"          verdict: correct at turn {turn}   reward {reward:.3g}")
+                block += f"\n{INDENT}verdict: correct at turn {turn}   reward {env.gamma ** (turn - 1):.3g}"
             else:
                 why = verdict.extracted if verdict.extracted is not None else verdict.error
-                lines.append(f"          verdict: wrong ({why})")
-    if not env.agents and env._end_reason:
-        lines.append(f"          episode over: {env._end_reason}")
-    return "\n".join(lines)
+                block += f"\n{INDENT}verdict: wrong ({why})"
+        blocks.append(block)
+    if env.end_reason is not None:
+        blocks.append(f"{INDENT}episode over: {env.end_reason}")
+    return blocks

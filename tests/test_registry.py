@@ -76,7 +76,9 @@ def test_plugins_are_loaded_from_the_entry_point_group(monkeypatch):
             return lambda: (calls.append(1), reg.register("plugin/Demo-v0", _factory))
 
     reg = Registry()
-    monkeypatch.setattr(metadata, "entry_points", lambda group: [FakeEntryPoint()] if group == "convenv.envs" else [])
+    monkeypatch.setattr(
+        metadata, "entry_points", lambda group: [FakeEntryPoint()] if group == "convenv.envs" else []
+    )
     assert [s.id for s in reg] == ["plugin/Demo-v0"]
     reg.spec("plugin/Demo-v0")
     assert calls == [1]  # loaded once

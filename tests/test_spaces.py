@@ -52,7 +52,7 @@ def test_pickle_equality_and_jsonable_roundtrip():
     assert np.array_equal(clone.sample(), space.sample())  # the generator state travels too
     samples = [space.sample() for _ in range(5)]
     back = space.from_jsonable(space.to_jsonable(samples))
-    assert all(np.array_equal(a, b) for a, b in zip(samples, back))
+    assert all(np.array_equal(a, b) for a, b in zip(samples, back, strict=True))
     assert space != TokenSequence(8, 20, min_length=2)
     assert "TokenSequence(max_length=8" in repr(space)
 

@@ -11,6 +11,7 @@ Every builder returns a ``transformers.PreTrainedTokenizerFast`` with a chat tem
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Any
 
@@ -78,7 +79,7 @@ DEFAULT_SYSTEM_TEMPLATE = (
 
 # Generation prompt that pre-fills an empty reasoning block: differs from the assistant header.
 PREFILLED_PROMPT_TEMPLATE = CHATML_TEMPLATE.replace(
-    "'<|im_start|>assistant\\n' }}{%- endif %}", "'<|im_start|>assistant\\n<think>\\n\\n</think>\\n\\n' }}{%- endif %}"
+    "'<|im_start|>assistant\\n' }}", "'<|im_start|>assistant\\n<think>\\n\\n</think>\\n\\n' }}"
 )
 
 
@@ -99,6 +100,7 @@ def build_tiny_tokenizer(
     chat_template: str | None = CHATML_TEMPLATE,
     special_tokens: Sequence[str] = CHATML_SPECIALS,
     *,
+    merges: Sequence[tuple[str, str]] = (),
     plain_tokens: Sequence[str] = (),
     bos_token: str | None = None,
     eos_token: str | None = "<|endoftext|>",
@@ -107,6 +109,8 @@ def build_tiny_tokenizer(
     """A byte-level BPE tokenizer with no merges: id ``b`` is byte ``b``, then the special tokens in order.
 
     Args:
+        merges: optional BPE merges of ASCII strings, e.g. ``[("\\n", "x")]``; each merged token takes the next
+            id after the bytes, before the special tokens.
         chat_template: Jinja chat template, or None for a tokenizer without one.
         special_tokens: added as special tokens (ids 256, 257, ...).
         plain_tokens: added as non-special tokens after the specials (e.g. ``<think>``).
@@ -117,8 +121,12 @@ def build_tiny_tokenizer(
     from tokenizers import AddedToken, Tokenizer, decoders, models, pre_tokenizers
     from transformers import PreTrainedTokenizerFast
 
-    vocab = {ch: b for b, ch in bytes_to_unicode().items()}
-    backend = Tokenizer(models.BPE(vocab=vocab, merges=[]))
+    b2u = bytes_to_unicode()
+    vocab = {ch: b for b, ch in b2u.items()}
+    pairs = [("".join(b2u[c] for c in a.encode()), "".join(b2u[c] for c in b.encode())) for a, b in merges]
+    for a, b in pairs:
+        vocab.setdefault(a + b, len(vocab))
+    backend = Tokenizer(models.BPE(vocab=vocab, merges=pairs))
     backend.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)
     backend.decoder = decoders.ByteLevel()
     backend.add_special_tokens([AddedToken(t, special=True, normalized=False) for t in special_tokens])
@@ -140,3 +148,54 @@ def llama3_tokenizer(chat_template: str | None = LLAMA3_TEMPLATE) -> Any:
     return build_tiny_tokenizer(
         chat_template, LLAMA3_SPECIALS, bos_token="<|begin_of_text|>", eos_token="<|end_of_text|>", pad_token=None
     )
+
+
+# ----------------------------------------------------------------------------- conversations, for any Tokenizer
+VIEWERS = ("teacher", "student")
+
+
+def view_of(messages: Sequence[tuple[str, str]], viewer: str, system: str = "") -> list[tuple[str, str]]:
+    """``viewer``'s view of ``(speaker, text)`` messages: its system prompt, then what it may see.
+
+    Verifier reports are visible to the teacher only, as in every convenv env.
+    """
+    visible = [(s, t) for s, t in messages if not (s == "verifier" and viewer != "teacher")]
+    return [("system", system), *visible]
+
+
+def view_ids(tok: Any, view: Sequence[tuple[str, str]], viewer: str) -> list[int]:
+    """Token stream of a view, rendered from scratch: prefix + one ``render_message`` per message."""
+    from convenv.tokenizers import render_message
+
+    ids = list(tok.render_prefix())
+    for speaker, text in view:
+        ids += render_message(tok, tok.template_role(speaker, viewer), tok.encode(text))
+    return ids
+
+
+def template_text(
+    tok: Any, view: Sequence[tuple[str, str]], viewer: str, add_generation_prompt: bool = False
+) -> str:
+    """The chat template's own text for a view (``tok`` is a ``HFChatTokenizer``)."""
+    messages = [{"role": tok.template_role(s, viewer), "content": t} for s, t in view]
+    return tok.render_text(messages, add_generation_prompt=add_generation_prompt)
+
+
+@functools.cache
+def hf_chat_tokenizer(kind: str = "chatml") -> Any:
+    """A ``HFChatTokenizer`` over a tiny tokenizer, built once per process.
+
+    Kinds: ``"chatml"``, ``"llama3"`` (BOS prefix, no pad), ``"default_system"`` (the template injects a
+    system prompt when none is given), ``"no_system"`` (the template refuses a system role; ``system_role="user"``).
+    """
+    from convenv.tokenizers.hf import HFChatTokenizer
+
+    if kind == "chatml":
+        return HFChatTokenizer(chatml_tokenizer())
+    if kind == "llama3":
+        return HFChatTokenizer(llama3_tokenizer())
+    if kind == "default_system":
+        return HFChatTokenizer(chatml_tokenizer(DEFAULT_SYSTEM_TEMPLATE))
+    if kind == "no_system":
+        return HFChatTokenizer(chatml_tokenizer(NO_SYSTEM_TEMPLATE), system_role="user")
+    raise ValueError(f"expected a kind in ('chatml', 'llama3', 'default_system', 'no_system'), got {kind!r}")

@@ -21,6 +21,7 @@ def get_tokenizer(spec: Any = "byte") -> Tokenizer:
     Args:
         spec: ``"byte"``; an object following :class:`Tokenizer`; a ``transformers`` tokenizer (wrapped in
             :class:`convenv.tokenizers.hf.HFChatTokenizer`); or a path / hub name to load one from.
+
     """
     if spec is None or spec == "byte":
         return ByteTokenizer()

@@ -24,6 +24,7 @@ class Tokenizer(Protocol):
         end_of_turn_id: the id a model emits to end its message; the first id of every footer.
         special_ids: every structural id by name. Utterances may not contain these (except a trailing
             end-of-turn id, which the env strips), so a student cannot forge a teacher's header.
+
     """
 
     name: str

@@ -57,6 +57,9 @@ class HFChatTokenizer:
     Attributes:
         hf_tokenizer: the wrapped tokenizer.
         roles: the template roles :meth:`render_header` and :meth:`render_footer` accept.
+        special_ids: the special tokens by text (named ones such as eos/pad, and added tokens flagged special).
+        end_of_turn_id: the first id of the assistant footer when it is special (e.g. ``<|im_end|>``,
+            ``<|eot_id|>``), else ``eos_id``. ``pad_id`` is the pad token, else ``eos_id``.
         token_exact: whether the sample conversations' ids equal the tokenization of the template's text
             (a warning is issued when they do not; text always matches).
 
@@ -172,6 +175,15 @@ class HFChatTokenizer:
         """Ids that close a message of template role ``role``."""
         return list(self._footers[self._check_role(role)])
 
+    def render_text(self, messages: Sequence[Mapping[str, str]], add_generation_prompt: bool = False) -> str:
+        """Render ``messages`` (``{"role", "content"}`` dicts) to text with the chat template in use."""
+        kwargs: dict[str, Any] = dict(self._template_kwargs)
+        if self._chat_template is not None:
+            kwargs["chat_template"] = self._chat_template
+        return self.hf_tokenizer.apply_chat_template(
+            [dict(m) for m in messages], tokenize=False, add_generation_prompt=add_generation_prompt, **kwargs
+        )
+
     def __repr__(self) -> str:
         return (
             f"HFChatTokenizer({self.name!r}, system_role={self.system_role!r}, "
@@ -205,26 +217,17 @@ class HFChatTokenizer:
         """Whether ``text`` is one non-special token (e.g. ``<think>`` in reasoning models)."""
         try:
             ids = self.hf_tokenizer.encode(text, add_special_tokens=False)
-        except Exception:  # noqa: BLE001 -- an odd tokenizer just means no reasoning sample
+        except Exception:  # an odd tokenizer just means no reasoning sample
             return False
         specials = set(getattr(self.hf_tokenizer, "all_special_ids", ()))
         return len(ids) == 1 and ids[0] not in specials
-
-    def render_text(self, messages: Sequence[Mapping[str, str]], add_generation_prompt: bool = False) -> str:
-        """Render ``messages`` (``{"role", "content"}`` dicts) to text with the chat template in use."""
-        kwargs: dict[str, Any] = dict(self._template_kwargs)
-        if self._chat_template is not None:
-            kwargs["chat_template"] = self._chat_template
-        return self.hf_tokenizer.apply_chat_template(
-            [dict(m) for m in messages], tokenize=False, add_generation_prompt=add_generation_prompt, **kwargs
-        )
 
     def _split(self, view: list[Message], renders: _RenderCache) -> tuple[str, dict[str, str], dict[str, str]]:
         """Prefix, header and footer texts from the teacher's sample view (it holds every role)."""
         headers: dict[str, str] = {}
         footers: dict[str, str] = {}
         for k in range(2, len(view) + 1):
-            speaker, role, content = view[k - 1]
+            _speaker, role, content = view[k - 1]
             if role in headers:
                 continue
             prev, cur = renders.get("teacher", k - 1), renders.get("teacher", k)
@@ -246,7 +249,7 @@ class HFChatTokenizer:
         sentinel = "xq0sentinel"
         try:
             text = self.render_text([{"role": "user", "content": sentinel}])
-        except Exception:  # noqa: BLE001 -- templates may insist on a system turn first; fall back to BOS
+        except Exception:  # templates may insist on a system turn first
             text = ""
         if user_header is not None and text.count(sentinel) == 1:
             before = text[: text.index(sentinel)]
@@ -265,32 +268,33 @@ class HFChatTokenizer:
         headers: dict[str, str],
         footers: dict[str, str],
     ) -> None:
-        """Every turn of every sample view, and every generation prompt, must match the template's text."""
+        """Every turn of every sample view, then every generation prompt, must match the template's text."""
         for viewer, view in views.items():
             ours = prefix
-            prev = None
             for k, (_speaker, role, content) in enumerate(view, start=1):
                 ours += headers[role] + content + footers[role]
                 theirs = renders.get(viewer, k)
-                if prev is not None and not theirs.startswith(prev):
-                    raise _not_append_only(viewer, view, k, prev, theirs)
+                if k > 1 and not theirs.startswith(renders.get(viewer, k - 1)):
+                    raise _not_append_only(viewer, view, k, renders.get(viewer, k - 1), theirs)
                 if ours != theirs:
                     raise TemplateError(
                         f"expected the template's text for {_where(viewer, view, k)} to equal convenv's "
-                        f"per-message render, got a difference {_diff(theirs, ours)}; {_role_hint(role, self)}"
+                        f"per-message render, got a difference {_diff(theirs, ours)}; {_HINT}"
                     )
+        for viewer, view in views.items():
+            for k in range(1, len(view) + 1):
+                theirs = renders.get(viewer, k)
                 prompt = renders.get(viewer, k, add_generation_prompt=True)
                 if prompt != theirs + headers["assistant"]:
                     raise TemplateError(
                         f"expected add_generation_prompt=True after {_where(viewer, view, k)} to append the "
-                        f"assistant header {headers['assistant']!r}, got {prompt[len(theirs) :]!r} "
-                        f"({_diff(prompt, theirs + headers['assistant'])}); the generation prompt must be the "
+                        f"assistant header {headers['assistant']!r}, got a difference "
+                        f"{_diff(prompt, theirs + headers['assistant'])}; the generation prompt must be the "
                         "assistant header convenv appends before generating; pass chat_template=... with a "
                         "template whose generation prompt opens an assistant message like every other one "
                         "(templates that pre-fill an empty reasoning block need template_kwargs or a simpler "
                         "template)"
                     )
-                prev = theirs
 
     def _encode_structural(self, text: str, what: str) -> tuple[int, ...]:
         """Ids of a prefix/header/footer text; each special-token string in it must become its single id."""
@@ -299,7 +303,7 @@ class HFChatTokenizer:
         ids = list(self.hf_tokenizer.encode(text, add_special_tokens=False, split_special_tokens=False))
         for tid, tok in self._added.items():
             content = str(getattr(tok, "content", tok))
-            if content in text and text.count(content) != ids.count(tid):
+            if getattr(tok, "special", False) and content in text and text.count(content) != ids.count(tid):
                 raise TemplateError(
                     f"expected {content!r} in {what} ({text!r}) to encode as its single id {tid}, got {ids}; "
                     "register it as an added token with normalized=False (tokenizer.add_special_tokens)"
@@ -307,7 +311,7 @@ class HFChatTokenizer:
         return tuple(int(i) for i in ids)
 
     def _collect_special_ids(self) -> dict[str, int]:
-        """Collect special and added-special tokens by name, plus any added token the template uses structurally."""
+        """Collect the special tokens (named ones and added tokens flagged special) by their text."""
         hf = self.hf_tokenizer
         out: dict[str, int] = {}
         for tid, tok in self._added.items():
@@ -317,10 +321,6 @@ class HFChatTokenizer:
             tid = hf.convert_tokens_to_ids(name)
             if isinstance(tid, int) and 0 <= tid < self.vocab_size:
                 out[name] = tid
-        structural = [*self._prefix, *(i for r in self.roles for i in (*self._headers[r], *self._footers[r]))]
-        for tid in structural:
-            if tid in self._added:
-                out[str(getattr(self._added[tid], "content", tid))] = tid
         return out
 
     def _set_ids(self) -> None:
@@ -379,7 +379,7 @@ class _RenderCache:
             messages = [{"role": role, "content": content} for _s, role, content in view[:k]]
             try:
                 text = self._tok.render_text(messages, add_generation_prompt=add_generation_prompt)
-            except Exception as e:  # noqa: BLE001 -- jinja, ValueError, raise_exception(): all mean "refused"
+            except Exception as e:  # jinja errors, ValueError, raise_exception(): all refusals
                 raise TemplateError(
                     f"expected the chat template to render {_where(viewer, view, k)}"
                     f"{' with add_generation_prompt=True' if add_generation_prompt else ''}, got "

@@ -30,6 +30,7 @@ def check_env(env: Any, *, seed: int = 0, episodes: int = 3, pettingzoo: bool = 
         seed: first seed used; episodes use ``seed, seed + 1, ...``.
         episodes: how many random-student episodes the determinism and append-only checks play.
         pettingzoo: also run ``pettingzoo.test.parallel_api_test``.
+
     """
     if pettingzoo:
         from pettingzoo.test import parallel_api_test
@@ -87,14 +88,17 @@ def _record_episode(env: Any, seed: int) -> list[Any]:
             views[agent] = new.copy()
         _check_student_sees_nothing_privileged(env, infos)
         record.append(
-            (speaker, tuple(int(i) for i in action), rewards, terms, truncs, _comparable(infos))
+            (
+                speaker,
+                tuple(int(i) for i in action),
+                rewards,
+                terms,
+                truncs,
+                {a: dict(info) for a, info in infos.items()},
+            )
         )
     record.append({a: views[a].tolist() for a in views})
     return record
-
-
-def _comparable(infos: dict[str, dict]) -> dict[str, dict]:
-    return {a: {k: v for k, v in info.items()} for a, info in infos.items()}
 
 
 def _check_student_sees_nothing_privileged(env: Any, infos: dict[str, dict]) -> None:
@@ -112,8 +116,8 @@ def _check_student_sees_nothing_privileged(env: Any, infos: dict[str, dict]) -> 
         if message.speaker == "teacher":
             report = env.domain.leak_check(message.text, task)
             assert not report.leaked, (
-                f"a teacher message leaks the answer ({report.matches}): {message.text[:200]!r}; the scripted teacher "
-                "must never state the answer"
+                f"a teacher message leaks the answer ({report.matches}): {message.text[:200]!r}; "
+                "the scripted teacher must never state the answer"
             )
     student_info = infos.get("student", {})
     leaked_keys = [k for k in PRIVILEGED_INFO_KEYS if k in student_info]

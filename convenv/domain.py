@@ -41,11 +41,13 @@ class Domain:
         feedback: the default scripted teacher's policy.
         student_prompt: the student's system prompt for a task (public knowledge only).
         teacher_prompt: the teacher's system prompt for a task (carries the privileged knowledge).
-        leak_check: ``(teacher_text, task) -> report`` with a boolean ``leaked`` and ``matches``.
-        redact: ``(teacher_text, task) -> text`` with leaked spans removed.
+        leak_check: ``(teacher_text, task, public=texts) -> report`` with a boolean ``leaked`` and ``matches``;
+            ``public`` are texts the student already knows (its own messages), which never count as leaks.
+        redact: ``(teacher_text, task, public=texts) -> text`` with leaked spans removed.
         format_answer: a correct attempt for a task (oracle students, tests).
         wrong_answer: a plausible wrong attempt for a task.
         verifier_report: text of the teacher-only report appended after each attempt.
+
     """
 
     name: str

@@ -252,9 +252,11 @@ class ConversationEnv(ParallelEnv):
     def _teacher_speaks(self, body: list[int], rewards: dict[str, float]) -> bool:
         """Append the teacher's message; False if it would overflow the context."""
         text = self.tokenizer.decode(body)
-        leak = self.domain.leak_check(text, self.task)
+        # quoting the student's own words back reveals nothing it did not already say
+        said = [m.text for m in self.transcript.messages if m.speaker == "student"]
+        leak = self.domain.leak_check(text, self.task, public=said)
         if leak.leaked and self.leak_policy == "redact":
-            text = self.domain.redact(text, self.task)
+            text = self.domain.redact(text, self.task, public=said)
             body = self.tokenizer.encode(text)
         if not self._fits(("teacher", body, AGENTS)):
             return False

@@ -101,7 +101,7 @@ def make_env(
     verifier_memory_mb: int = 1024,
     **env_kwargs: Any,
 ) -> ConversationEnv:
-    """Build MathTutor (registered as ``MathTutor-v0``).
+    r"""Build MathTutor (registered as ``MathTutor-v0``).
 
     Args:
         families: task families to draw from (default all): ``arithmetic``, ``fractions``, ``linear``,
@@ -116,6 +116,7 @@ def make_env(
         verifier_memory_mb: address-space cap of the verifier's worker process.
         **env_kwargs: passed to :class:`~convenv.env.ConversationEnv` (``max_turns``, ``gamma``,
             ``tokenizer``, ``render_mode``, ``leak_policy``, ...).
+
     """
     domain = make_domain(
         families=families,

@@ -26,6 +26,7 @@ class Task:
         tests: hidden tests (code domain).
         shards: pieces of an underspecified task, revealed one per turn.
         metadata: free-form facts, e.g. ``{"family": "linear", "difficulty": 2}``.
+
     """
 
     id: str

@@ -112,9 +112,10 @@ def _check_student_sees_nothing_privileged(env: Any, infos: dict[str, dict]) -> 
     others = " ".join(m.text for m in transcript.view_messages("student") if m.speaker != "student")
     if len(task.solution) >= 20:
         assert task.solution not in others, "the worked solution appears in the student's view"
+    said = [m.text for m in transcript.messages if m.speaker == "student"]
     for message in transcript.view_messages("student"):
         if message.speaker == "teacher":
-            report = env.domain.leak_check(message.text, task)
+            report = env.domain.leak_check(message.text, task, public=said)
             assert not report.leaked, (
                 f"a teacher message leaks the answer ({report.matches}): {message.text[:200]!r}; "
                 "the scripted teacher must never state the answer"

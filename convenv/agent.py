@@ -47,6 +47,7 @@ class ScriptedTeacher:
         policy: the feedback policy (e.g. ``convenv.envs.math_feedback.ProgressiveHints()``).
         tokenizer: the env's tokenizer.
         seed: varies the phrasing between teachers.
+
     """
 
     role = "teacher"

@@ -28,7 +28,7 @@ QUICKSTART_ENV = "MathTutor-v0"
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of the ``convenv`` command."""
+    """Build the argument parser of the ``convenv`` command."""
     parser = argparse.ArgumentParser(
         prog="convenv", description="Teacher-student dialogues as reinforcement-learning environments."
     )
@@ -99,7 +99,7 @@ def cmd_list() -> int:
 
 
 def _make(env_id: str, **kwargs: Any) -> Any:
-    """``convenv.make`` with only the options that were given."""
+    """Call ``convenv.make`` with only the options that were given."""
     from convenv.registration import make
 
     return make(env_id, **{k: v for k, v in kwargs.items() if v is not None})
@@ -107,7 +107,7 @@ def _make(env_id: str, **kwargs: Any) -> Any:
 
 # ------------------------------------------------------------------------------------------------------- play
 def cmd_play(args: argparse.Namespace) -> int:
-    """A human plays one episode at the terminal; prints the dialogue, verdicts and the result."""
+    """Let a human play one episode at the terminal; print the dialogue, verdicts and the result."""
     from convenv.agents import HumanAgent, HumanQuit, ProbabilisticStudent
 
     env = _make(args.env_id, max_turns=args.max_turns, teacher=args.teacher)
@@ -129,7 +129,7 @@ def cmd_play(args: argparse.Namespace) -> int:
 
 
 def _play_loop(env: Any, human: Any, other: Any, seed: int) -> None:
-    """Step the env until the episode ends; the human sees its view as it grows."""
+    """Step the env until the episode ends, showing the human its view as it grows."""
     from convenv.error import InvalidAction
 
     agents = {human.role: human, other.role: other}
@@ -166,9 +166,9 @@ def _verdict_line(info: dict[str, Any]) -> str:
 
 # ------------------------------------------------------------------------------------------------- quickstart
 def cmd_quickstart(args: argparse.Namespace) -> int:
-    """Scripted teacher vs probabilistic student: a few dialogues, then cumulative success by turn."""
+    """Play scripted teacher vs probabilistic student; print a few dialogues, then cumulative success by turn."""
     from convenv.agents import ProbabilisticStudent
-    from convenv.play import play_episode, success_by_turn
+    from convenv.play import play_episode
 
     if args.episodes < 1:
         raise ValueError(f"expected --episodes >= 1, got {args.episodes}; play at least one episode")
@@ -192,18 +192,17 @@ def cmd_quickstart(args: argparse.Namespace) -> int:
 
 
 def format_success_table(results: Sequence[Any], max_turns: int, p_correct: float | None = None) -> str:
-    """Cumulative success by turn k = 1..max_turns as a text table (with the coin-flip expectation if given)."""
+    """Format cumulative success by turn k = 1..max_turns as a table (with the coin-flip expectation)."""
     from convenv.play import success_by_turn
 
     curve = success_by_turn(results, max_turns)
-    header = "   k  success" + ("  expected 1-(1-p)^k" if p_correct is not None else "")
-    lines = [f"cumulative success by turn ({len(results)} episodes)", header]
+    header = f"{'k':>4}  {'success':>7}  {'':20}" + ("  coin-flip 1-(1-p)^k" if p_correct is not None else "")
+    lines = [f"cumulative success by turn ({len(results)} episodes)", header.rstrip()]
     for k, rate in enumerate(curve, start=1):
-        bar = "#" * round(20 * rate)
-        row = f"{k:>4}  {rate:7.3f}"
+        row = f"{k:>4}  {rate:7.3f}  {'#' * round(20 * rate):<20}"
         if p_correct is not None:
-            row += f"  {1 - (1 - p_correct) ** k:19.3f}"
-        lines.append(f"{row}  {bar}")
+            row += f"  {1 - (1 - p_correct) ** k:20.3f}"
+        lines.append(row.rstrip())
     return "\n".join(lines)
 
 

@@ -24,6 +24,7 @@ class EpisodeResult:
         leaks: teacher messages flagged by the leak detector.
         reason: ``"success"``, ``"turn_limit"`` or ``"context_limit"``.
         steps: utterances in the episode.
+
     """
 
     task_id: str

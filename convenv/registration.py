@@ -48,6 +48,7 @@ class EnvSpec:
         kwargs: default keyword arguments, overridden by those given to ``make``.
         description: one line shown by ``convenv list`` and ``pprint_registry``.
         nondeterministic: True if the same seed may not give the same episode.
+
     """
 
     id: str
@@ -105,8 +106,9 @@ class Registry:
             return self.specs[env_id]
         namespace, name, version = parse_env_id(env_id)
         versions = sorted(
-            s.version for s in self.specs.values() if (s.namespace, s.name) == (namespace, name) and s.version
-            is not None
+            s.version
+            for s in self.specs.values()
+            if (s.namespace, s.name) == (namespace, name) and s.version is not None
         )
         if versions:
             newest = _join(namespace, name, versions[-1])

@@ -61,6 +61,7 @@ class TokenSequence(Space[np.ndarray]):
             mask: ``None`` or a tuple ``(length, id_mask)``: a fixed length (or None) and a boolean array of size
                 ``vocab_size`` marking ids that may be drawn.
             probability: not supported (must be None).
+
         """
         if probability is not None:
             raise ValueError("expected probability=None, got a value; TokenSequence samples ids uniformly")

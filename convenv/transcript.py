@@ -26,6 +26,7 @@ class Message:
         text: the decoded text (for logs and scripted agents; the ids are authoritative).
         body: the body ids exactly as spoken (generated ids are kept, never re-encoded).
         visible_to: the viewers whose view contains this message.
+
     """
 
     speaker: str

@@ -83,7 +83,7 @@ def test_step_before_reset_raises():
         (np.array([1.5]), "expected integer token ids for 'teacher', got dtype float64"),
         (np.zeros((1, 3), dtype=np.int64), "expected a 1-D array of token ids for 'teacher', got shape"),
         (np.full(1025, 65), "expected at most 1024 tokens for 'teacher', got 1025"),
-        (np.array([72, 261, 72]), r"expected no structural ids inside 'teacher'.s utterance, got 'student'"),
+        (np.array([72, 262, 72]), r"expected no structural ids inside 'teacher'.s utterance, got 'student'"),
         (np.array([256, 256]), "expected at least 1 token for 'teacher', got an empty utterance"),
         ("hello", "encode text with env.tokenizer.encode"),
     ],

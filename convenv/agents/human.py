@@ -41,6 +41,7 @@ class HumanAgent:
             accepts.
         input_fn: reads one line given a prompt (default: the built-in ``input``, looked up when the agent is made).
         output_fn: prints one string (default: ``print``).
+
     """
 
     def __init__(
@@ -89,7 +90,7 @@ class HumanAgent:
         if not starts or starts[0][0] > 0:
             starts.insert(0, (0, 0, None))
         messages = []
-        for (_, body, speaker), nxt in zip(starts, [*starts[1:], (len(ids), len(ids), None)]):
+        for (_, body, speaker), nxt in zip(starts, [*starts[1:], (len(ids), len(ids), None)], strict=True):
             text = self.tokenizer.decode(ids[body : nxt[0]], skip_special_tokens=True).strip()
             if text or speaker is not None:
                 messages.append((speaker, text))
@@ -104,7 +105,8 @@ class HumanAgent:
         new = [(s, t) for s, t in self.split_messages(tokens[len(seen) :]) if s != self.role]
         self._seen[index] = tokens.copy()
         for speaker, text in new:
-            self.output_fn(f"[{speaker or 'view'}] {text}")
+            label = f"[{speaker or 'view'}]"
+            self.output_fn(text if text.startswith(label) else f"{label} {text}")
         return new
 
     def read(self, prompt: str) -> str:
@@ -125,7 +127,7 @@ class HumanAgent:
         """For each conversation where this role is to act: show the new messages, read a line, encode it."""
         many = sum(info.get("to_act") == self.role for info in infos) > 1
         actions: list[np.ndarray | None] = []
-        for index, (observation, info) in enumerate(zip(observations, infos)):
+        for index, (observation, info) in enumerate(zip(observations, infos, strict=True)):
             if info.get("to_act") != self.role:
                 actions.append(None)
                 continue

@@ -32,7 +32,7 @@ class _CheatingStudent:
         self.rng = np.random.default_rng(seed)
 
     def act(self, observations: Sequence[Observation], infos: Sequence[Info]) -> list[np.ndarray | None]:
-        """An answer for each conversation where the student is to act, else ``None``.
+        """Return an answer for each conversation where the student is to act, else ``None``.
 
         Conversation ``i`` of the batch is read from the ``i``-th env given at construction (with one env, the
         batch must hold one conversation).
@@ -43,7 +43,7 @@ class _CheatingStudent:
                 f"build {type(self).__name__} with a list holding the env of each conversation"
             )
         actions: list[np.ndarray | None] = []
-        for env, info in zip(self.envs, infos):
+        for env, info in zip(self.envs[: len(infos)], infos, strict=True):
             if info.get("to_act") != self.role:
                 actions.append(None)
                 continue
@@ -61,7 +61,7 @@ class _CheatingStudent:
         return actions
 
     def correct(self, turn: int) -> bool:
-        """Whether the answer at student turn ``turn`` (1-based) is the correct one."""
+        """Return whether the answer at student turn ``turn`` (1-based) is the correct one."""
         raise NotImplementedError
 
 
@@ -74,6 +74,7 @@ class OracleStudent(_CheatingStudent):
         env: the env it plays in (or a list: the env of each conversation of a batch).
         correct_at: the first student turn (1-based) with the correct answer; None never answers correctly.
         seed: seeds the wrong answers.
+
     """
 
     def __init__(self, env: Any | Sequence[Any], correct_at: int | None = 1, seed: int | None = 0):
@@ -83,7 +84,7 @@ class OracleStudent(_CheatingStudent):
         super().__init__(env, seed)
 
     def correct(self, turn: int) -> bool:
-        """True from turn ``correct_at`` on."""
+        """Return True from turn ``correct_at`` on."""
         return self.correct_at is not None and turn >= self.correct_at
 
     def __repr__(self) -> str:
@@ -100,6 +101,7 @@ class ProbabilisticStudent(_CheatingStudent):
         env: the env it plays in (or a list: the env of each conversation of a batch).
         p_correct: probability of a correct answer at each turn.
         seed: seeds the coin flips and the wrong answers; :meth:`reset` reseeds.
+
     """
 
     def __init__(self, env: Any | Sequence[Any], p_correct: float = 0.4, seed: int | None = 0):
@@ -109,7 +111,7 @@ class ProbabilisticStudent(_CheatingStudent):
         super().__init__(env, seed)
 
     def correct(self, turn: int) -> bool:
-        """A coin flip with probability ``p_correct``."""
+        """Flip a coin that shows True with probability ``p_correct``."""
         return bool(self.rng.random() < self.p_correct)
 
     def __repr__(self) -> str:

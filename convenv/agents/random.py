@@ -33,6 +33,7 @@ class RandomAgent:
         seed: seeds the agent's generator (None: fresh entropy).
         max_length: for a :class:`~convenv.spaces.TokenSequence`, draw lengths in ``[min_length, max_length]``
             instead of up to the space's (often 1024-id) limit.
+
     """
 
     def __init__(self, role: str, space: Space | Any, seed: int | None = None, max_length: int | None = None):
@@ -66,14 +67,14 @@ class RandomAgent:
         self.space.seed(seed)
 
     def sample(self) -> np.ndarray:
-        """One random utterance."""
+        """Draw one random utterance."""
         if self.max_length is None:
             return np.asarray(self.space.sample())
         length = int(self.space.np_random.integers(self.space.min_length, self.max_length + 1))
         return self.space.sample(mask=(length, None))
 
     def act(self, observations: Sequence[Observation], infos: Sequence[Info]) -> list[np.ndarray | None]:
-        """A random utterance for each conversation where this agent is to act, else ``None``."""
+        """Return a random utterance for each conversation where this agent is to act, else ``None``."""
         return [self.sample() if info.get("to_act") == self.role else None for info in infos]
 
     def __repr__(self) -> str:

@@ -12,7 +12,15 @@ from typing import Any
 from convenv.tokenizers.base import Tokenizer, generation_prompt, render_message
 from convenv.tokenizers.byte import ByteTokenizer
 
-__all__ = ["ByteTokenizer", "Tokenizer", "generation_prompt", "get_tokenizer", "render_message"]
+__all__ = ["ByteTokenizer", "HFChatTokenizer", "Tokenizer", "generation_prompt", "get_tokenizer", "render_message"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "HFChatTokenizer":  # lazy, so `import convenv.tokenizers` stays free of transformers
+        from convenv.tokenizers.hf import HFChatTokenizer
+
+        return HFChatTokenizer
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def get_tokenizer(spec: Any = "byte") -> Tokenizer:

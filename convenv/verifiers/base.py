@@ -23,6 +23,7 @@ class Verdict:
         signals: structured facts a scripted teacher can use without re-checking, e.g.
             ``{"direction": "too_high"}`` for a number, ``{"parts": [True, False]}`` for the components
             of a tuple or set (True = that part is right).
+
     """
 
     correct: bool

@@ -25,6 +25,7 @@ class RoleEnv(gymnasium.Env):
         env: a :class:`~convenv.env.ConversationEnv` (or anything with the same parallel API).
         role: ``"student"`` or ``"teacher"``.
         partner: the agent playing the other role.
+
     """
 
     def __init__(self, env: Any, role: str, partner: Agent):

@@ -23,7 +23,9 @@ class Utterance(spaces.Text):
     """
 
     def __init__(self, max_length: int, min_length: int = 0, seed: Any = None):
-        super().__init__(max_length, min_length=min_length, charset=string.ascii_letters + string.digits + " ", seed=seed)
+        super().__init__(
+            max_length, min_length=min_length, charset=string.ascii_letters + string.digits + " ", seed=seed
+        )
 
     def contains(self, x: Any) -> bool:
         """Any ``str`` within the length bounds."""
@@ -55,18 +57,16 @@ class TextWrapper(ParallelEnv):
         """The token-level env."""
         return self.env
 
-    @functools.lru_cache(maxsize=None)  # noqa: B019 -- PettingZoo requires the same object on every call
+    @functools.cache  # noqa: B019 -- PettingZoo requires the same object on every call
     def observation_space(self, agent: str) -> spaces.Dict:
         """``{"text": Utterance, "to_act": Discrete}``."""
         inner = self.env.observation_space(agent)
-        return spaces.Dict(
-            {"text": Utterance(16 * inner["tokens"].max_length), "to_act": inner["to_act"]}
-        )
+        return spaces.Dict({"text": Utterance(16 * inner["tokens"].max_length), "to_act": inner["to_act"]})
 
-    @functools.lru_cache(maxsize=None)  # noqa: B019 -- the same object on every call
+    @functools.cache  # noqa: B019 -- the same object on every call
     def action_space(self, agent: str) -> Utterance:
-        """Strings; the env checks the encoded length."""
-        return Utterance(4 * self.env.max_utterance_tokens, min_length=1)
+        """Strings of at most ``max_utterance_tokens`` characters (the env checks the encoded length)."""
+        return Utterance(self.env.max_utterance_tokens, min_length=1)
 
     def _text_obs(self, observations: Mapping[str, Any]) -> dict[str, dict]:
         tok = self.env.tokenizer

@@ -18,7 +18,8 @@ def render_blocks(env: Any) -> list[str]:
     blocks = [f"{env.env_id}  task {env.task.id}  turn limit {env.max_turns}"]
     turn = 0
     for message, verdict in env.public_messages():
-        body = textwrap.indent(textwrap.fill(message.text, WIDTH, replace_whitespace=False), INDENT).lstrip()
+        lines = [textwrap.fill(line, WIDTH) or "" for line in message.text.splitlines() or [""]]
+        body = textwrap.indent("\n".join(lines), INDENT).lstrip()
         block = f"[{message.speaker}] " + body
         if verdict is not None:
             turn += 1

@@ -19,6 +19,8 @@ BLOCKS = [
     for n, code in enumerate(BLOCK.findall(page.read_text()))
 ]
 DOCTEST_MODULES = [
+    "convenv.verifiers.math",
+    "convenv.verifiers.worker",
     "convenv",
     "convenv.spaces",
     "convenv.transcript",

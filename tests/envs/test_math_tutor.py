@@ -43,8 +43,9 @@ def test_tasks_from_a_local_gsm8k_file(tmp_path):
     env = convenv.make("MathTutor-v0", tasks_file=str(path), tasks_format="gsm8k")
     seen = set()
     for seed in range(8):
-        result = play_episode(env, {"teacher": env.default_teacher(), "student": OracleStudent(env, correct_at=2)},
-                              seed=seed)
+        result = play_episode(
+            env, {"teacher": env.default_teacher(), "student": OracleStudent(env, correct_at=2)}, seed=seed
+        )
         assert result.success and result.success_turn == 2
         seen.add(env.task.answer)
     assert seen == {"7", "12"}
@@ -73,7 +74,9 @@ def test_difficulty_and_families_select_tasks():
 
 def test_gamma_discounts_late_success():
     env = convenv.make("MathTutor-v0", gamma=0.7, max_turns=4)
-    result = play_episode(env, {"teacher": env.default_teacher(), "student": OracleStudent(env, correct_at=3)}, seed=0)
+    result = play_episode(
+        env, {"teacher": env.default_teacher(), "student": OracleStudent(env, correct_at=3)}, seed=0
+    )
     assert result.returns["student"] == pytest.approx(0.7**2)
     env.close()
 

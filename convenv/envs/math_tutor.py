@@ -62,6 +62,7 @@ def make_domain(
     tasks_format: str = "gsm8k",
     verifier_timeout: float = 2.0,
     verifier_memory_mb: int = 1024,
+    marked_answers_only: bool = False,
 ) -> Domain:
     """The MathTutor domain; see :func:`make_env` for the arguments."""
     if tasks is None and tasks_file is not None:
@@ -77,7 +78,9 @@ def make_domain(
     return Domain(
         name="MathTutor",
         tasks=tasks,
-        verifier=MathVerifier(timeout=verifier_timeout, memory_mb=verifier_memory_mb),
+        verifier=MathVerifier(
+            timeout=verifier_timeout, memory_mb=verifier_memory_mb, marked_only=marked_answers_only
+        ),
         feedback=make_feedback_policy(teacher),
         student_prompt=lambda task: STUDENT_PROMPT,
         teacher_prompt=teacher_prompt,
@@ -99,6 +102,7 @@ def make_env(
     tasks_format: str = "gsm8k",
     verifier_timeout: float = 2.0,
     verifier_memory_mb: int = 1024,
+    marked_answers_only: bool = False,
     **env_kwargs: Any,
 ) -> ConversationEnv:
     r"""Build MathTutor (registered as ``MathTutor-v0``).
@@ -111,9 +115,11 @@ def make_env(
         tasks: a task source to use instead of the generators.
         tasks_file: a local JSONL file of problems (no downloads), read with ``tasks_format``.
         tasks_format: ``"gsm8k"`` (``question``, ``answer`` ending ``#### n``) or ``"math"``
-            (``problem``, ``solution`` with ``\\boxed{}``).
+            (``problem``, ``solution`` with ``\boxed{}``).
         verifier_timeout: hard deadline, in seconds, of one answer check (the worker is killed past it).
         verifier_memory_mb: address-space cap of the verifier's worker process.
+        marked_answers_only: only ``\boxed{}`` / "answer: ..." count as answers; by default ``x = ...`` and the
+            last expression in the message are read too (which a random policy can hit by chance).
         **env_kwargs: passed to :class:`~convenv.env.ConversationEnv` (``max_turns``, ``gamma``,
             ``tokenizer``, ``render_mode``, ``leak_policy``, ...).
 
@@ -127,6 +133,7 @@ def make_env(
         tasks_format=tasks_format,
         verifier_timeout=verifier_timeout,
         verifier_memory_mb=verifier_memory_mb,
+        marked_answers_only=marked_answers_only,
     )
     env_kwargs.setdefault("env_id", "MathTutor-v0")
     return ConversationEnv(domain, **env_kwargs)

@@ -38,6 +38,7 @@ class MathVerifier:
         memory_mb: address-space cap of the worker, in MiB.
         pool: a :class:`~convenv.verifiers.worker.WorkerPool` to run in (the caller closes it); None uses
             the shared pool.
+        marked_only: read only ``\boxed{}`` and "answer: ..." answers, never the last number in the text.
 
     Example:
         >>> from convenv.tasks.base import Task
@@ -48,10 +49,17 @@ class MathVerifier:
         >>> verifier.close()
     """
 
-    def __init__(self, timeout: float = 2.0, memory_mb: int = DEFAULT_MEMORY_MB, pool: WorkerPool | None = None):
+    def __init__(
+        self,
+        timeout: float = 2.0,
+        memory_mb: int = DEFAULT_MEMORY_MB,
+        pool: WorkerPool | None = None,
+        marked_only: bool = False,
+    ):
         if not timeout > 0:
             raise ValueError(f"expected a positive timeout in seconds, got {timeout}")
         self.timeout = timeout
+        self.marked_only = bool(marked_only)
         self.memory_mb = memory_mb
         self._pool = pool
         self._shared = False
@@ -72,7 +80,9 @@ class MathVerifier:
             return Verdict(False, None, "no_answer", "the message is empty")
         text = text[-MAX_TEXT_CHARS:]
         try:
-            return self._get_pool().call(check_answer, text, task.answer, kind, variables, timeout=self.timeout)
+            return self._get_pool().call(
+                check_answer, text, task.answer, kind, variables, self.marked_only, timeout=self.timeout
+            )
         except WorkerTimeout:
             return Verdict(False, None, "timeout", f"the check took longer than {self.timeout} s and was stopped")
         except (WorkerCrash, RemoteError) as exc:

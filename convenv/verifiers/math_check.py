@@ -33,9 +33,9 @@ _UNDEFINED = (sympy.nan, sympy.zoo, sympy.oo, -sympy.oo)
 
 
 def check_answer(
-    student_text: str, gold: str, kind: str | None = None, variables: Sequence[str] = ()
+    student_text: str, gold: str, kind: str | None = None, variables: Sequence[str] = (), marked_only: bool = False
 ) -> Verdict:
-    """Extract the answer from ``student_text`` and compare it with ``gold``.
+    r"""Extract the answer from ``student_text`` and compare it with ``gold``.
 
     Args:
         student_text: the student's whole message.
@@ -44,6 +44,7 @@ def check_answer(
         kind: ``"number"``, ``"set"``, ``"tuple"``, ``"expression"`` or None (inferred from ``gold``).
         variables: the unknowns in order; a tuple answer ``x = 2, y = -1`` is read in this order
             (default ``x, y, z``).
+        marked_only: only ``\boxed{}`` / "answer:" answers count (see :func:`extract_answer`).
 
     Returns:
         The verdict. ``error`` is None when the attempt parsed and matched, else one of ``"no_answer"``,
@@ -55,12 +56,12 @@ def check_answer(
     try:
         gold_answer = _parse_gold(gold)
     except MathParseError:
-        return _compare_strings(student_text, gold, variables)
+        return _compare_strings(student_text, gold, variables, marked_only)
     form = _expected_form(gold_answer, kind)
     gold_items = gold_answer.items
     if not variables and form == "tuple":
         variables = _DEFAULT_VARIABLES[: len(gold_items)]
-    candidate = extract_answer(student_text, variables)
+    candidate = extract_answer(student_text, variables, marked_only)
     if candidate is None:
         return Verdict(False, None, "no_answer", "no answer found (no \\boxed{}, 'answer:', 'x = ...' or number)")
     try:
@@ -264,8 +265,8 @@ def normalize_text(answer: str) -> str:
     return _LATEX_NOISE_RE.sub("", _TEXT_WRAPPER_RE.sub(r"\1", answer)).lower()
 
 
-def _compare_strings(student_text: str, gold: str, variables: Sequence[str]) -> Verdict:
-    candidate = extract_answer(student_text, variables)
+def _compare_strings(student_text: str, gold: str, variables: Sequence[str], marked_only: bool) -> Verdict:
+    candidate = extract_answer(student_text, variables, marked_only)
     if candidate is None:
         return Verdict(False, None, "no_answer", "no answer found in the message")
     shown = _clip(candidate)

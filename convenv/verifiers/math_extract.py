@@ -40,12 +40,14 @@ class _Assignment(NamedTuple):
     connected: bool  # joined to the next assignment only by "," "and" "or"
 
 
-def extract_answer(text: str, variables: Sequence[str] = ()) -> str | None:
+def extract_answer(text: str, variables: Sequence[str] = (), marked_only: bool = False) -> str | None:
     r"""Return the candidate answer string in ``text``, or None when there is none.
 
     Args:
         text: the student's message (already capped in length by the caller).
         variables: the unknowns in order, e.g. ``("x", "y")`` for a 2x2 system; empty accepts any letter.
+        marked_only: read only ``\boxed{}`` and "answer: ..." (no ``x = ...`` or last-expression fallback), so
+            a policy cannot score by scattering numbers that happen to end on the right one.
 
     Returns:
         A string for the restricted parser, e.g. ``"6"``, ``"(2, -1)"``, ``"{-2, 3}"``, ``"\frac{4}{3}"``.
@@ -62,6 +64,8 @@ def extract_answer(text: str, variables: Sequence[str] = ()) -> str | None:
         found = _from_region(answers[-1], variables)
         if found:
             return found
+    if marked_only:
+        return None
     found = _from_assignments(text, variables)
     if found:
         return found

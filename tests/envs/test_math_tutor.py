@@ -89,3 +89,12 @@ def test_hostile_attempt_is_just_wrong():
     _, rewards, _, _, infos = env.step({"student": np.array(env.tokenizer.encode(payload))})
     assert rewards["student"] == 0.0 and infos["teacher"]["verdict"].error == "parse_error"
     env.close()
+
+
+def test_marked_answers_only_ignores_a_bare_number():
+    env = convenv.make("MathTutor-v0", marked_answers_only=True, families=["arithmetic"])
+    obs, infos = env.reset(seed=0)
+    env.step({"teacher": env.default_teacher().act([obs["teacher"]], [infos["teacher"]])[0]})
+    _, rewards, *_, infos = env.step({"student": np.array(env.tokenizer.encode(f"it is {env.task.answer}"))})
+    assert rewards["student"] == 0.0 and infos["teacher"]["verdict"].error == "no_answer"
+    env.close()

@@ -43,3 +43,12 @@ def test_student_env_passes_gymnasium_check_env(env_id):
     env = StudentEnv(convenv.make(env_id))
     gym_check_env(env, skip_render_check=True)
     env.close()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("env_id", ENV_IDS)
+@pytest.mark.parametrize("teacher", ["verdict", "direction", "locate", "hints"])
+def test_check_env_over_many_seeds_and_teachers(env_id, teacher):
+    env = convenv.make(env_id, teacher=teacher, max_turns=4)
+    check_env(env, seed=100, episodes=40)
+    env.close()

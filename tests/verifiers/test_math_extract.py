@@ -79,3 +79,11 @@ def test_hostile_text_is_fast():
 def test_never_raises(text, variables):
     found = extract_answer(text, variables)
     assert found is None or isinstance(found, str)
+
+
+def test_marked_only_reads_boxed_and_answer_lines_but_never_stray_numbers():
+    assert extract_answer(r"so \boxed{6}", marked_only=True) == "6"
+    assert extract_answer("Answer: 7", marked_only=True) == "7"
+    assert extract_answer("x = 6", ("x",), marked_only=True) is None
+    assert extract_answer("\x07 zq 8 ~~", marked_only=True) is None
+    assert extract_answer("\x07 zq 8 ~~").startswith("8")  # the default falls back to the last number

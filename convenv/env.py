@@ -308,6 +308,11 @@ class ConversationEnv(ParallelEnv):
                 f"expected a dict of actions keyed by agent, got {type(actions).__name__}; "
                 f"pass {{'{speaker}': token_ids}}"
             )
+        unknown = sorted(str(a) for a in actions if a not in AGENTS)
+        if unknown:
+            raise InvalidAction(
+                f"expected actions keyed by agents in {list(AGENTS)}, got {unknown}; drop or rename those keys"
+            )
         action = actions.get(speaker)
         if action is None:
             raise NotYourTurn(

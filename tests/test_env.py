@@ -100,6 +100,11 @@ def test_missing_speaker_action_raises_not_your_turn(env):
     env.reset(seed=0)
     with pytest.raises(NotYourTurn, match="expected an action for 'teacher', whose turn it is"):
         env.step({"student": say(env, "me first")})
+    with pytest.raises(InvalidAction, match=r"expected actions keyed by agents in \['teacher', 'student'\], got"):
+        env.step({"teacher": say(env, "hi"), "narrator": say(env, "psst")})
+    with pytest.raises(InvalidAction, match="expected a dict of actions keyed by agent, got list"):
+        env.step([say(env, "hi")])
+    assert len(env.transcript) == 2  # only the two system prompts
 
 
 def test_trailing_end_of_turn_and_pads_are_stripped(env):

@@ -15,6 +15,7 @@ import numpy as np
 
 from convenv.domain import FeedbackPolicy
 from convenv.tokenizers.base import Tokenizer
+from convenv.verifiers.base import Verdict
 
 Observation = Mapping[str, Any]
 Info = Mapping[str, Any]
@@ -40,8 +41,9 @@ class ScriptedTeacher:
     """A teacher with no model: a :class:`~convenv.domain.FeedbackPolicy` turned into token ids.
 
     It reads the privileged task and the last verdict from the teacher's ``info`` (``info["task"]``,
-    ``info["verdict"]``). Its phrasing randomness is derived from ``(seed, task id, attempt)``, so it needs no
-    reset and gives the same words in every process.
+    ``info["verdict"]``); a policy with a ``respond`` hook gets the whole info. Its phrasing randomness is
+    derived from ``(seed, task id, student turn)``, so it needs no reset and gives the same words in every
+    process.
 
     Args:
         policy: the feedback policy (e.g. ``convenv.envs.math_feedback.ProgressiveHints()``).
@@ -59,11 +61,16 @@ class ScriptedTeacher:
 
     def text(self, info: Info) -> str:
         """The message for one conversation where it is the teacher's turn."""
-        task, verdict, attempt = info["task"], info["verdict"], int(info["turn"])
-        if verdict is None:
+        task, verdict, turn = info["task"], info["verdict"], int(info["turn"])
+        if turn == 0:
             return self.policy.opening(task)
-        rng = np.random.default_rng([self.seed, zlib.crc32(task.id.encode()), attempt])
-        return self.policy.feedback(task, verdict, attempt, rng)
+        rng = np.random.default_rng([self.seed, zlib.crc32(task.id.encode()), turn])
+        respond = getattr(self.policy, "respond", None)
+        if respond is not None:
+            return respond(task, info, rng)
+        if verdict is None:  # the student asked or chatted instead of attempting: ask for an attempt
+            verdict = Verdict(False, None, "no_answer", "the student's turn was not an answer attempt")
+        return self.policy.feedback(task, verdict, turn, rng)
 
     def act(self, observations: Sequence[Observation], infos: Sequence[Info]) -> list[np.ndarray | None]:
         """Encode :meth:`text` for each conversation where the teacher is to act."""

@@ -5,7 +5,7 @@ A :class:`ConversationEnv` *has* a domain; adding an env means writing a domain,
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
@@ -17,7 +17,13 @@ from convenv.verifiers.base import Verdict, Verifier
 
 @runtime_checkable
 class FeedbackPolicy(Protocol):
-    """A scripted teacher's text policy: the opening message and the feedback after each wrong attempt."""
+    """A scripted teacher's text policy: the opening message and the feedback after each wrong attempt.
+
+    A policy that needs more than the last verdict (e.g. to answer the student's question, or to pick which shard
+    of an underspecified task to reveal) may also define ``respond(task, info, rng) -> str``; the scripted
+    teacher then calls it for every message after the opening, with the teacher's full ``info`` (``verdict``,
+    ``turn_kind``, ``last_message``, ``shards_revealed``, ...).
+    """
 
     name: str
 
@@ -47,7 +53,11 @@ class Domain:
         format_answer: a correct attempt for a task (oracle students, tests).
         wrong_answer: a plausible wrong attempt for a task.
         verifier_report: text of the teacher-only report appended after each attempt.
-
+        classify: ``(student_text, task) -> "attempt" | "question" | "other"``; None treats every student turn
+            as an attempt. Only attempts are verified.
+        revealed_shards: ``(task, teacher_text) -> indices`` of ``task.shards`` a teacher message reveals; None
+            uses :func:`shards_in_text` (a shard is revealed when its text appears in the message).
+        description: one line for ``convenv list`` and env cards.
     """
 
     name: str
@@ -61,3 +71,12 @@ class Domain:
     format_answer: Callable[[Task], str]
     wrong_answer: Callable[[Task, np.random.Generator], str]
     verifier_report: Callable[[Verdict], str]
+    classify: Callable[[str, Task], str] | None = None
+    revealed_shards: Callable[[Task, str], Iterable[int]] | None = None
+    description: str = ""
+
+
+def shards_in_text(task: Task, text: str) -> frozenset[int]:
+    """Indices of the task's shards whose text appears in ``text`` (case- and whitespace-insensitive)."""
+    said = " ".join(text.lower().split())
+    return frozenset(i for i, shard in enumerate(task.shards) if " ".join(shard.lower().split()) in said)

@@ -35,7 +35,7 @@ from gymnasium.utils import seeding
 from pettingzoo import ParallelEnv
 
 from convenv.agent import ScriptedTeacher
-from convenv.domain import Domain
+from convenv.domain import Domain, shards_in_text
 from convenv.error import InvalidAction, NotYourTurn, ResetNeeded
 from convenv.render import render_blocks
 from convenv.spaces import TokenSequence
@@ -46,6 +46,7 @@ from convenv.verifiers.base import Verdict
 
 AGENTS = ("teacher", "student")
 LEAK_POLICIES = ("report", "penalize", "redact")
+TURN_KINDS = ("attempt", "question", "other")
 MAX_REPORT_TOKENS = 256  # teacher-only verifier reports are cut to this many ids
 
 
@@ -199,6 +200,11 @@ class ConversationEnv(ParallelEnv):
         self._success_turn: int | None = None
         self._end_reason: str | None = None
         self._printed = 0  # render blocks already printed in "human" mode
+        self._turn_kind: str | None = None
+        self._turn_counts = dict.fromkeys((*TURN_KINDS, "premature"), 0)
+        self._revealed: frozenset[int] = frozenset()
+        needed = self.task.metadata.get("needed_shards", range(len(self.task.shards)))
+        self._needed_shards = frozenset(int(i) for i in needed)
         if self.render_mode == "human":
             self.render()
         return self._observations(), self._infos(ignored=())
@@ -261,6 +267,9 @@ class ConversationEnv(ParallelEnv):
         if not self._fits(("teacher", body, AGENTS)):
             return False
         self.transcript.append("teacher", body=body, text=text, visible_to=AGENTS)
+        if self.task.shards:
+            reveal = self.domain.revealed_shards or shards_in_text
+            self._revealed |= frozenset(int(i) for i in reveal(self.task, text))
         self._leak = leak
         if leak.leaked:
             self._leaks += 1
@@ -274,21 +283,40 @@ class ConversationEnv(ParallelEnv):
         if not self._fits(("student", body, AGENTS), ("verifier", report_budget, ("teacher",))):
             return False, True
         text = self.tokenizer.decode(body)
-        verdict = self.domain.verifier.verify(text, self.task)
+        kind = self._classify(text)
+        verdict = self.domain.verifier.verify(text, self.task) if kind == "attempt" else None
         self.transcript.append("student", body=body, text=text, visible_to=AGENTS)
-        self._verdicts[len(self.transcript) - 1] = verdict
-        report = self.tokenizer.encode(self.domain.verifier_report(verdict))[:MAX_REPORT_TOKENS]
-        self.transcript.append("verifier", body=report, visible_to=("teacher",))
         self._student_turn += 1
+        self._turn_kind = kind
+        self._turn_counts[kind] += 1
+        if verdict is None:
+            what = "a question" if kind == "question" else "not an answer attempt"
+            report = f"[verifier] not checked: the student's turn is {what}."
+        else:
+            self._verdicts[len(self.transcript) - 1] = verdict
+            report = self.domain.verifier_report(verdict)
+            if not self._needed_shards <= self._revealed:  # answered before the task was fully specified
+                self._turn_counts["premature"] += 1
+        self.transcript.append(
+            "verifier", body=self.tokenizer.encode(report)[:MAX_REPORT_TOKENS], visible_to=("teacher",)
+        )
         self._verdict = verdict
         rewards["student"] -= self.turn_cost
-        if verdict.correct:
+        if verdict is not None and verdict.correct:
             self._success_turn = self._student_turn
             bonus = self.gamma ** (self._student_turn - 1)
             rewards["student"] += bonus
             rewards["teacher"] += bonus
             return True, False
         return False, self._student_turn >= self.max_turns
+
+    def _classify(self, text: str) -> str:
+        if self.domain.classify is None:
+            return "attempt"
+        kind = self.domain.classify(text, self.task)
+        if kind not in TURN_KINDS:
+            raise ValueError(f"expected the domain's classify to return one of {TURN_KINDS}, got {kind!r}")
+        return kind
 
     def _fits(self, *messages: tuple[str, list[int], tuple[str, ...]]) -> bool:
         """Whether the messages fit every view's context; if not, the episode ends as truncated."""
@@ -351,6 +379,7 @@ class ConversationEnv(ParallelEnv):
             "correct": None if verdict is None else verdict.correct,
             "extracted": None if verdict is None else verdict.extracted,
             "leaked": bool(self._leak.leaked) if self._leak is not None else False,
+            "turn_kind": self._turn_kind,
         }
         if not self.agents:
             common["episode"] = {
@@ -360,12 +389,17 @@ class ConversationEnv(ParallelEnv):
                 "return": self._returns["student"],
                 "leaks": self._leaks,
                 "reason": self._end_reason,
+                "attempts": self._turn_counts["attempt"],
+                "questions": self._turn_counts["question"],
+                "premature_attempts": self._turn_counts["premature"],
             }
         infos = {}
         for a in self.agents if agents is None else agents:
             info = dict(common, ignored_action=a in ignored)
             if a == "teacher":
-                info.update(task=self.task, verdict=verdict, leak=self._leak)
+                info.update(
+                    task=self.task, verdict=verdict, leak=self._leak, shards_revealed=tuple(sorted(self._revealed))
+                )
             infos[a] = info
         return infos
 

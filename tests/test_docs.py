@@ -21,6 +21,8 @@ BLOCKS = [
 DOCTEST_MODULES = [
     "convenv.verifiers.math",
     "convenv.verifiers.worker",
+    "convenv.verifiers.pooled",
+    "convenv.turns",
     "convenv",
     "convenv.spaces",
     "convenv.transcript",

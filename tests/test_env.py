@@ -52,6 +52,9 @@ def test_wrong_then_correct_gives_discounted_reward_to_both(env):
         "return": 0.5,
         "leaks": 0,
         "reason": "success",
+        "attempts": 2,
+        "questions": 0,
+        "premature_attempts": 0,
     }
     with pytest.raises(ResetNeeded, match="call env.reset\\(\\) before stepping again"):
         env.step({"teacher": say(env, "hi")})

@@ -5,9 +5,11 @@ RandomAgent student, timing ``env.step``, the agents, and ``domain.verifier.veri
 this script installs; the library is unchanged). One untimed warm-up episode starts the verifier's worker.
 
     python benchmarks/env_throughput.py --episodes 200
+    python benchmarks/env_throughput.py --env all        # every registered env
     python benchmarks/env_throughput.py --quick          # CI
 
-The last line printed is one JSON object with the figures of the ProbabilisticStudent run (``runs`` holds both).
+The last line printed is one JSON object with the figures of the ProbabilisticStudent run (``runs`` holds both);
+with ``--env all`` it holds those figures per env under ``by_env``.
 """
 
 from __future__ import annotations
@@ -91,8 +93,8 @@ def run_episodes(env: Any, agents: dict[str, Any], episodes: int, seed: int) -> 
     return steps, step_s, agent_s, successes
 
 
-def bench(env_id: str, student_kind: str, episodes: int, seed: int, max_turns: int) -> Run:
-    env = convenv.make(env_id, max_turns=max_turns)
+def bench(env_id: str, student_kind: str, episodes: int, seed: int, max_turns: int | None) -> Run:
+    env = convenv.make(env_id, **({} if max_turns is None else {"max_turns": max_turns}))
     timed = TimedVerifier(env.domain.verifier)
     env.domain.verifier = timed
     try:
@@ -112,18 +114,8 @@ def bench(env_id: str, student_kind: str, episodes: int, seed: int, max_turns: i
     return Run(repr(student), episodes, steps, wall, step_s, agent_s, timed.seconds, timed.calls, solved)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description="Env steps per second with scripted agents.")
-    parser.add_argument("--env", default="MathTutor-v0")
-    parser.add_argument("--episodes", type=int, default=200)
-    parser.add_argument("--max-turns", type=int, default=4)
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--quick", action="store_true", help="5 episodes per run (CI smoke test)")
-    args = parser.parse_args()
-    episodes = 5 if args.quick else args.episodes
-
-    runs = {kind: bench(args.env, kind, episodes, args.seed, args.max_turns) for kind in STUDENTS}
-    print(f"{args.env}: {episodes} episodes per run, max_turns {args.max_turns}, {platform.python_version()}")
+def print_table(env_id: str, runs: dict[str, Run]) -> None:
+    print(f"{env_id}: {next(iter(runs.values())).episodes} episodes per run, {platform.python_version()}")
     cols = ("student", "steps", "steps/s", "episodes/s", "step ms", "verify ms", "verify share", "agent share")
     cols += ("solved",)
     print("  ".join(f"{c:>12}" for c in cols))
@@ -133,13 +125,41 @@ def main() -> None:
                f"{f['verify_ms_mean']:.3f}", f"{f['verify_share']:.1%}", f"{f['agent_share']:.1%}",
                f"{run.success_rate:.0%}")  # fmt: skip
         print("  ".join(f"{str(c):>12}" for c in row))
-    main_run = runs["probabilistic"]
-    summary = {
-        "env": args.env,
-        "episodes": episodes,
-        **{k: round(v, 4) for k, v in main_run.figures.items()},
-        "runs": {kind: {**asdict(run), **run.figures} for kind, run in runs.items()},
-    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Env steps per second with scripted agents.")
+    parser.add_argument("--env", default="MathTutor-v0", help="an env id, or 'all' for every registered env")
+    parser.add_argument("--episodes", type=int, default=200)
+    parser.add_argument("--max-turns", type=int, default=None, help="default: each env's own")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--quick", action="store_true", help="5 episodes per run (CI smoke test)")
+    args = parser.parse_args()
+    episodes = 5 if args.quick else args.episodes
+    env_ids = [spec.id for spec in convenv.registry] if args.env == "all" else [args.env]
+
+    by_env = {}
+    for env_id in env_ids:
+        runs = {kind: bench(env_id, kind, episodes, args.seed, args.max_turns) for kind in STUDENTS}
+        print_table(env_id, runs)
+        by_env[env_id] = runs
+    if len(env_ids) == 1:
+        runs = by_env[env_ids[0]]
+        summary = {
+            "env": env_ids[0],
+            "episodes": episodes,
+            **{k: round(v, 4) for k, v in runs["probabilistic"].figures.items()},
+            "runs": {kind: {**asdict(run), **run.figures} for kind, run in runs.items()},
+        }
+    else:
+        summary = {
+            "env": "all",
+            "episodes": episodes,
+            "by_env": {
+                env_id: {k: round(v, 4) for k, v in runs["probabilistic"].figures.items()}
+                for env_id, runs in by_env.items()
+            },
+        }
     print(json.dumps(summary))
 
 

@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-import threading
+import functools
 
 from convenv.tasks.base import Task
 from convenv.verifiers.base import Verdict
 from convenv.verifiers.math_check import ANSWER_KINDS, check_answer
-from convenv.verifiers.worker import (
-    DEFAULT_MEMORY_MB,
-    RemoteError,
-    WorkerCrash,
-    WorkerPool,
-    WorkerTimeout,
-    release_shared_pool,
-    shared_pool,
-)
+from convenv.verifiers.pooled import PooledVerifier
+from convenv.verifiers.worker import DEFAULT_MEMORY_MB, WorkerPool
 
 MAX_TEXT_CHARS = 2000
 """Only the last this-many characters of a message are handed to the worker (answers come last)."""
@@ -56,14 +49,13 @@ class MathVerifier:
         pool: WorkerPool | None = None,
         marked_only: bool = False,
     ):
-        if not timeout > 0:
-            raise ValueError(f"expected a positive timeout in seconds, got {timeout}")
-        self.timeout = timeout
         self.marked_only = bool(marked_only)
+        check = functools.partial(check_task, marked_only=self.marked_only)
+        self._pooled = PooledVerifier(
+            check, timeout=timeout, memory_mb=memory_mb, preload=_PRELOAD, max_chars=MAX_TEXT_CHARS, pool=pool
+        )
+        self.timeout = self._pooled.timeout
         self.memory_mb = memory_mb
-        self._pool = pool
-        self._shared = False
-        self._lock = threading.Lock()  # one shared-pool reference per verifier, even under threads
 
     def verify(self, text: str, task: Task) -> Verdict:
         """Return the verdict on ``text`` as an attempt at ``task``; always within about ``timeout`` seconds.
@@ -73,35 +65,12 @@ class MathVerifier:
             ValueError: the task's ``answer_kind`` or ``variables`` metadata is malformed.
             VerifierError: the worker could not be started at all.
         """
-        if not isinstance(text, str):
-            raise TypeError(f"expected the student's text as a str, got {type(text).__name__}; decode tokens first")
-        kind, variables = _task_settings(task)
-        if not text.strip():
-            return Verdict(False, None, "no_answer", "the message is empty")
-        text = text[-MAX_TEXT_CHARS:]
-        try:
-            return self._get_pool().call(
-                check_answer, text, task.answer, kind, variables, self.marked_only, timeout=self.timeout
-            )
-        except WorkerTimeout:
-            return Verdict(False, None, "timeout", f"the check took longer than {self.timeout} s and was stopped")
-        except (WorkerCrash, RemoteError) as exc:
-            return Verdict(False, None, "worker_crash", f"the checker failed on this answer: {exc}")
-
-    def _get_pool(self) -> WorkerPool:
-        with self._lock:
-            if self._pool is None:
-                self._pool = shared_pool(self.memory_mb, _PRELOAD)
-                self._shared = True
-            return self._pool
+        task_settings(task)  # malformed metadata is the caller's bug: raise here, not as a worker crash
+        return self._pooled.verify(text, task)
 
     def close(self) -> None:
         """Give the shared worker back (it stops when no verifier uses it); a passed-in pool is left open."""
-        with self._lock:
-            if self._shared and self._pool is not None:
-                release_shared_pool(self._pool)
-                self._pool = None
-                self._shared = False
+        self._pooled.close()
 
     def __enter__(self) -> MathVerifier:
         return self
@@ -110,7 +79,14 @@ class MathVerifier:
         self.close()
 
 
-def _task_settings(task: Task) -> tuple[str | None, tuple[str, ...]]:
+def check_task(text: str, task: Task, marked_only: bool = False) -> Verdict:
+    """Worker side: :func:`~convenv.verifiers.math_check.check_answer` with the task's settings."""
+    kind, variables = task_settings(task)
+    return check_answer(text, task.answer, kind, variables, marked_only)
+
+
+def task_settings(task: Task) -> tuple[str | None, tuple[str, ...]]:
+    """The task's ``answer_kind`` and ``variables``, checked."""
     kind = task.metadata.get("answer_kind")
     if kind is not None and kind not in ANSWER_KINDS:
         raise ValueError(f"expected task.metadata['answer_kind'] in {ANSWER_KINDS} or None, got {kind!r}")

@@ -33,6 +33,8 @@ class PooledVerifier:
         memory_mb: the worker's address-space cap.
         preload: modules the worker imports at start (outside the deadline).
         max_chars: only the last this-many characters of a message are checked (answers come last).
+        pool: a :class:`~convenv.verifiers.worker.WorkerPool` to run in (the caller closes it); None shares the
+            process-wide warm pool of these settings with every other verifier.
 
     Example:
         >>> from convenv.verifiers.pooled import PooledVerifier, exact_match
@@ -51,6 +53,7 @@ class PooledVerifier:
         memory_mb: int = 512,
         preload: Sequence[str] = (),
         max_chars: int = DEFAULT_MAX_CHARS,
+        pool: WorkerPool | None = None,
     ):
         if not timeout > 0:
             raise ValueError(f"expected a positive timeout in seconds, got {timeout}; e.g. timeout=2.0")
@@ -59,8 +62,9 @@ class PooledVerifier:
         self.memory_mb = int(memory_mb)
         self.preload = tuple(preload) or (check.__module__,)
         self.max_chars = int(max_chars)
-        self._pool: WorkerPool | None = None
-        self._lock = threading.Lock()
+        self._pool = pool
+        self._shared = False  # whether _pool is a shared pool this verifier must give back
+        self._lock = threading.Lock()  # one shared-pool reference per verifier, even under threads
 
     def verify(self, text: str, task: Task) -> Verdict:
         """Return ``check(text, task)`` computed in the worker, or a wrong verdict on timeout or crash."""
@@ -79,14 +83,19 @@ class PooledVerifier:
         with self._lock:
             if self._pool is None:
                 self._pool = shared_pool(self.memory_mb, self.preload)
+                self._shared = True
             return self._pool
 
     def close(self) -> None:
-        """Give the shared worker back (it stops when no verifier uses it); usable again afterwards."""
+        """Give the shared worker back (it stops when no verifier uses it); a passed-in pool is left open.
+
+        The verifier may be used again afterwards.
+        """
         with self._lock:
-            if self._pool is not None:
+            if self._shared and self._pool is not None:
                 release_shared_pool(self._pool)
                 self._pool = None
+                self._shared = False
 
 
 def exact_match(text: str, task: Task) -> Verdict:

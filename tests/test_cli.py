@@ -43,7 +43,7 @@ def test_list_prints_every_registered_env(capsys):
 def test_unknown_env_id_exits_2_with_did_you_mean(capsys, argv):
     assert main(argv) == 2
     err = capsys.readouterr().err
-    assert "expected a registered env id, got 'MathTutr-v0'; did you mean 'MathTutor-v0'?" in err
+    assert "expected a registered env id, got 'MathTutr-v0'; did you mean 'MathTutor-v0'" in err
     assert "Traceback" not in err
 
 

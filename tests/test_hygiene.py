@@ -2,6 +2,9 @@ import subprocess
 import sys
 
 HEAVY = ("torch", "transformers", "stable_baselines3")
+# Files that run only inside the bubblewrap sandbox (under the system python with -I -S): executing the
+# submission there is their job. The host only ships their source and uses their encoders on trusted test data.
+SANDBOXED = {"sandbox/runner.py"}
 
 
 def test_import_convenv_pulls_no_heavy_modules():
@@ -22,6 +25,8 @@ def test_library_code_never_evals_strings():
     pattern = re.compile(r"(?<![\w.])(eval|exec|sympify|parse_expr)\s*\(|\.(sympify|parse_expr)\s*\(")
     hits = []
     for path in root.rglob("*.py"):
+        if path.relative_to(root).as_posix() in SANDBOXED:
+            continue
         for n, line in enumerate(path.read_text().splitlines(), 1):
             code = line.split("#", 1)[0]
             if pattern.search(code):

@@ -70,7 +70,8 @@ class ScriptedTeacher:
             return respond(task, info, rng)
         if verdict is None:  # the student asked or chatted instead of attempting: ask for an attempt
             verdict = Verdict(False, None, "no_answer", "the student's turn was not an answer attempt")
-        return self.policy.feedback(task, verdict, turn, rng)
+        attempt = max(int(info.get("attempts", turn)), 1)  # questions do not advance progressive hints
+        return self.policy.feedback(task, verdict, attempt, rng)
 
     def act(self, observations: Sequence[Observation], infos: Sequence[Info]) -> list[np.ndarray | None]:
         """Encode :meth:`text` for each conversation where the teacher is to act."""

@@ -216,11 +216,13 @@ class ConversationEnv(ParallelEnv):
         Returns:
             ``(observations, rewards, terminations, truncations, infos)``, each keyed by the agents that were
             alive before the step. ``infos[agent]`` holds ``to_act`` (name or None), ``turn`` (student turns so
-            far), ``task_id``, ``last_speaker``, ``last_message`` (text), ``correct`` (last attempt, or None),
-            ``extracted`` (the answer read from the last attempt), ``leaked`` (last teacher message),
-            ``ignored_action``, and at the end ``episode`` (``success``, ``success_turn``, ``turns``,
-            ``return``, ``leaks``, ``reason``). The teacher's info adds the privileged ``task``, ``verdict``
-            (:class:`~convenv.verifiers.base.Verdict`) and ``leak`` report.
+            far), ``attempts`` (of those, answer attempts), ``turn_kind`` (``"attempt"``, ``"question"`` or
+            ``"other"`` for the last student turn), ``task_id``, ``last_speaker``, ``last_message`` (text),
+            ``correct`` (last student turn's verdict, None if it was not an attempt), ``extracted`` (the answer
+            read from it), ``leaked`` (last teacher message), ``ignored_action``, and at the end ``episode``
+            (``success``, ``success_turn``, ``turns``, ``return``, ``leaks``, ``reason``, ``attempts``,
+            ``questions``, ``premature_attempts``). The teacher's info adds the privileged ``task``, ``verdict``
+            (:class:`~convenv.verifiers.base.Verdict`), ``leak`` report and ``shards_revealed``.
 
         """
         if self._transcript is None:
@@ -279,27 +281,28 @@ class ConversationEnv(ParallelEnv):
 
     def _student_speaks(self, body: list[int], rewards: dict[str, float]) -> tuple[bool, bool]:
         """Verify and append the student's attempt; returns ``(terminated, truncated)``."""
-        report_budget = [0] * MAX_REPORT_TOKENS
-        if not self._fits(("student", body, AGENTS), ("verifier", report_budget, ("teacher",))):
+        if not self._fits(("student", body, AGENTS)):  # checked before the (costly) verification
             return False, True
         text = self.tokenizer.decode(body)
         kind = self._classify(text)
         verdict = self.domain.verifier.verify(text, self.task) if kind == "attempt" else None
+        if verdict is None:
+            what = "a question" if kind == "question" else "not an answer attempt"
+            report_text = f"[verifier] not checked: the student's turn is {what}."
+        else:
+            report_text = self.domain.verifier_report(verdict)
+        report = self.tokenizer.encode(report_text)[:MAX_REPORT_TOKENS]
+        if not self._fits(("student", body, AGENTS), ("verifier", report, ("teacher",))):
+            return False, True
         self.transcript.append("student", body=body, text=text, visible_to=AGENTS)
         self._student_turn += 1
         self._turn_kind = kind
         self._turn_counts[kind] += 1
-        if verdict is None:
-            what = "a question" if kind == "question" else "not an answer attempt"
-            report = f"[verifier] not checked: the student's turn is {what}."
-        else:
+        if verdict is not None:
             self._verdicts[len(self.transcript) - 1] = verdict
-            report = self.domain.verifier_report(verdict)
             if not self._needed_shards <= self._revealed:  # answered before the task was fully specified
                 self._turn_counts["premature"] += 1
-        self.transcript.append(
-            "verifier", body=self.tokenizer.encode(report)[:MAX_REPORT_TOKENS], visible_to=("teacher",)
-        )
+        self.transcript.append("verifier", body=report, visible_to=("teacher",))
         self._verdict = verdict
         rewards["student"] -= self.turn_cost
         if verdict is not None and verdict.correct:
@@ -380,6 +383,7 @@ class ConversationEnv(ParallelEnv):
             "extracted": None if verdict is None else verdict.extracted,
             "leaked": bool(self._leak.leaked) if self._leak is not None else False,
             "turn_kind": self._turn_kind,
+            "attempts": self._turn_counts["attempt"],
         }
         if not self.agents:
             common["episode"] = {

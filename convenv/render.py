@@ -21,8 +21,8 @@ def render_blocks(env: Any) -> list[str]:
         lines = [textwrap.fill(line, WIDTH) or "" for line in message.text.splitlines() or [""]]
         body = textwrap.indent("\n".join(lines), INDENT).lstrip()
         block = f"[{message.speaker}] " + body
+        turn += message.speaker == "student"  # every student message is a turn, attempt or not
         if verdict is not None:
-            turn += 1
             if verdict.correct:
                 block += f"\n{INDENT}verdict: correct at turn {turn}   reward {env.gamma ** (turn - 1):.3g}"
             else:

@@ -104,3 +104,13 @@ def test_python_m_convenv_list():
     )
     assert proc.returncode == 0, proc.stderr
     assert ENV_ID in proc.stdout
+
+
+@pytest.mark.parametrize("env_id", [spec.id for spec in convenv.registry])
+def test_play_works_for_every_env(env_id, monkeypatch, capsys):
+    # words inside every env's alphabet (the course envs use a tiny one); a line outside it is refused, re-asked
+    feed(monkeypatch, "Please!", *["no!"] * 12)
+    assert main(["play", env_id, "--as", "teacher", "--seed", "0"]) == 0
+    assert "result:" in capsys.readouterr().out
+    feed(monkeypatch, "how?")  # then end of input: the human leaves
+    assert main(["play", env_id, "--as", "student", "--seed", "0"]) == 0

@@ -12,7 +12,7 @@ import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
-BLOCK = re.compile(r"```python\n(.*?)```", re.S)
+BLOCK = re.compile(r"^```python\n(.*?)^```", re.S | re.M)  # fences at line starts only
 BLOCKS = [
     pytest.param(code, id=f"{page.relative_to(ROOT)}#{n}")
     for page in PAGES

@@ -110,18 +110,29 @@ class HumanAgent:
         return new
 
     def read(self, prompt: str) -> str:
-        """Read a non-empty line; ``/quit`` or end of input raises :class:`HumanQuit`."""
+        """Read a non-empty message; ``/quit`` or end of input raises :class:`HumanQuit`.
+
+        A message is one line, or, when its first line opens a code fence (```), every line up to and including
+        the closing fence, so code can be typed or pasted.
+        """
         while True:
-            try:
-                line = self.input_fn(prompt)
-            except EOFError as err:
-                raise HumanQuit("end of input") from err
-            line = line.strip()
+            line = self._line(prompt).strip()
             if line == QUIT_COMMAND:
                 raise HumanQuit(QUIT_COMMAND)
+            if line.startswith("```"):
+                lines = [line]
+                while len(lines) == 1 or lines[-1].strip() != "```":
+                    lines.append(self._line("... ").rstrip("\n"))
+                return "\n".join(lines)
             if line:
                 return line
             self.output_fn(f"(type a message, or {QUIT_COMMAND} to stop)")
+
+    def _line(self, prompt: str) -> str:
+        try:
+            return self.input_fn(prompt)
+        except EOFError as err:
+            raise HumanQuit("end of input") from err
 
     def act(self, observations: Sequence[Observation], infos: Sequence[Info]) -> list[np.ndarray | None]:
         """For each conversation where this role is to act: show the new messages, read a line, encode it."""
@@ -134,8 +145,15 @@ class HumanAgent:
             if many:
                 self.output_fn(f"--- conversation {index}")
             self.show(observation, index)
-            line = self.read(f"{self.role}> ")
-            actions.append(np.asarray(self.tokenizer.encode(line), dtype=np.int64))
+            while True:
+                line = self.read(f"{self.role}> ")
+                try:
+                    ids = self.tokenizer.encode(line)
+                except ValueError as err:  # e.g. a character outside a course env's tiny alphabet
+                    self.output_fn(f"(not sent: {err})")
+                    continue
+                break
+            actions.append(np.asarray(ids, dtype=np.int64))
         return actions
 
     def __repr__(self) -> str:

@@ -10,6 +10,21 @@ register(
     description="Math problems (arithmetic to quadratics, word problems) with a sympy-checked answer",
 )
 register(
+    "MathTutor-Sharded-v0",
+    "convenv.envs.sharded:make_math_sharded",
+    description="Underspecified math problems: the facts come one per turn, best when the student asks",
+)
+register(
+    "CodeTutor-v0",
+    "convenv.envs.code_tutor:make_env",
+    description="Write a Python function; hidden unit tests run in a bubblewrap sandbox",
+)
+register(
+    "CodeTutor-Sharded-v0",
+    "convenv.envs.code_tutor:make_sharded_env",
+    description="Underspecified function-writing tasks: requirements come one per turn, best when asked",
+)
+register(
     "MazeTutor-v0",
     "convenv.envs.maze:make_env",
     description="Find a path through a grid maze; the teacher says where the path hits a wall",
@@ -28,4 +43,14 @@ register(
     "KnightsKnaves-v0",
     "convenv.envs.puzzles.knights:make_env",
     description="Who is a knight, who is a knave? Logic puzzles with exactly one solution",
+)
+register(
+    "GuessNumber-v0",
+    "convenv.envs.course:make_guess_number",
+    description="Course env: guess a number with higher/lower feedback (learnable on a laptop CPU)",
+)
+register(
+    "Arithmetic-v0",
+    "convenv.envs.course:make_arithmetic",
+    description="Course env: small sums over a tiny digits-and-symbols tokenizer (learnable on a laptop CPU)",
 )

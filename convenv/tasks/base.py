@@ -17,7 +17,8 @@ class Task:
     teacher's view and the verifier, never the student's view.
 
     Attributes:
-        id: stable identifier, e.g. ``"math/linear/2/8f3a01"`` (domain/family/difficulty/hash).
+        id: stable identifier, e.g. ``"math/linear/2/8f3a01"`` (domain/family/difficulty/hash). Every agent sees
+            it, so it must be derived from public content only (never a digest of the answer).
         domain: ``"math"``, ``"code"``, ...
         prompt: the problem statement the teacher opens with.
         answer: the gold answer in canonical text form (for math: parseable by the restricted parser).

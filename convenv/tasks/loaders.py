@@ -101,7 +101,7 @@ def load_gsm8k_jsonl(path: str | os.PathLike[str], limit: int | None = None) -> 
         question = record["question"].strip()
         tasks.append(
             Task(
-                id=f"gsm8k/{_digest(question, answer)}",
+                id=f"gsm8k/{_digest(question)}",
                 domain="math",
                 prompt=question,
                 answer=answer,
@@ -171,7 +171,7 @@ def load_math_jsonl(path: str | os.PathLike[str], limit: int | None = None) -> T
         problem = record["problem"].strip()
         tasks.append(
             Task(
-                id=f"MATH/{_digest(problem, answer)}",
+                id=f"MATH/{_digest(problem)}",
                 domain="math",
                 prompt=problem,
                 answer=answer,

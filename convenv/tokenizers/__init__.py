@@ -11,8 +11,17 @@ from typing import Any
 
 from convenv.tokenizers.base import Tokenizer, generation_prompt, render_message
 from convenv.tokenizers.byte import ByteTokenizer
+from convenv.tokenizers.char import CharTokenizer
 
-__all__ = ["ByteTokenizer", "HFChatTokenizer", "Tokenizer", "generation_prompt", "get_tokenizer", "render_message"]
+__all__ = [
+    "ByteTokenizer",
+    "CharTokenizer",
+    "HFChatTokenizer",
+    "Tokenizer",
+    "generation_prompt",
+    "get_tokenizer",
+    "render_message",
+]
 
 
 def __getattr__(name: str) -> Any:
@@ -27,12 +36,15 @@ def get_tokenizer(spec: Any = "byte") -> Tokenizer:
     """Return a convenv tokenizer for ``spec``.
 
     Args:
-        spec: ``"byte"``; an object following :class:`Tokenizer`; a ``transformers`` tokenizer (wrapped in
-            :class:`convenv.tokenizers.hf.HFChatTokenizer`); or a path / hub name to load one from.
+        spec: ``"byte"``; ``"char"`` (the course envs' tiny alphabet); an object following :class:`Tokenizer`;
+            a ``transformers`` tokenizer (wrapped in :class:`convenv.tokenizers.hf.HFChatTokenizer`); or a path /
+            hub name to load one from.
 
     """
     if spec is None or spec == "byte":
         return ByteTokenizer()
+    if spec == "char":
+        return CharTokenizer()
     if isinstance(spec, Tokenizer):
         return spec
     from convenv.tokenizers.hf import HFChatTokenizer  # lazy: needs the `hf` extra

@@ -192,3 +192,13 @@ def test_human_teacher_sees_privileged_prompt_and_verifier_report(env):
     console.out.clear()
     human.act([observations["teacher"]], [infos["teacher"]])
     assert [line.split("]")[0] for line in console.out] == ["[student", "[verifier"]
+
+
+def test_human_agent_reads_a_fenced_code_block_as_one_message():
+    from convenv.agents import HumanAgent
+    from convenv.tokenizers import ByteTokenizer
+
+    lines = iter(["```python", "def f(x):", "    return x", "```", "next"])
+    agent = HumanAgent("student", ByteTokenizer(), input_fn=lambda prompt: next(lines), output_fn=lambda *a: None)
+    assert agent.read("> ") == "```python\ndef f(x):\n    return x\n```"
+    assert agent.read("> ") == "next"

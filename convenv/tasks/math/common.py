@@ -132,9 +132,13 @@ def fmt_tuple(items: Sequence[str]) -> str:
     return "(" + ", ".join(items) + ")"
 
 
-def task_id(family: str, difficulty: int, prompt: str, answer: str) -> str:
-    """``math/{family}/{difficulty}/{12 hex digits}``; the digest covers the prompt and the answer."""
-    digest = hashlib.sha256(f"{prompt}\n{answer}".encode()).hexdigest()[:12]
+def task_id(family: str, difficulty: int, prompt: str) -> str:
+    """``math/{family}/{difficulty}/{12 hex digits}`` from the public prompt only.
+
+    Every agent's info shows the id, so it must not be a function of the answer (a digest of the answer could be
+    inverted by hashing candidate answers).
+    """
+    digest = hashlib.sha256(prompt.encode()).hexdigest()[:12]
     return f"math/{family}/{difficulty}/{digest}"
 
 
@@ -174,7 +178,7 @@ def make_task(
     if len(kept) < MIN_HINTS:  # every family passes number-free fallbacks, so this means a generator bug
         raise RuntimeError(f"math generator {family!r} produced fewer than {MIN_HINTS} safe hints for {prompt!r}")
     return Task(
-        id=task_id(family, difficulty, prompt, answer),
+        id=task_id(family, difficulty, prompt),
         domain="math",
         prompt=prompt,
         answer=answer,

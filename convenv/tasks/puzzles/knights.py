@@ -202,7 +202,7 @@ def make_task(statements: Sequence[tuple[int, Statement]], n: int, difficulty: i
         for p, s in statements
     ]
     return Task(
-        id=task_id("puzzles", "knights", difficulty, prompt, answer),
+        id=task_id("puzzles", "knights", difficulty, prompt),
         domain="puzzles",
         prompt=prompt,
         answer=answer,

@@ -18,17 +18,12 @@ BLOCKS = [
     for page in PAGES
     for n, code in enumerate(BLOCK.findall(page.read_text()))
 ]
-DOCTEST_MODULES = [
-    "convenv.verifiers.math",
-    "convenv.verifiers.worker",
-    "convenv.verifiers.pooled",
-    "convenv.turns",
-    "convenv",
-    "convenv.spaces",
-    "convenv.transcript",
-    "convenv.tokenizers.byte",
-    "convenv.wrappers.single_agent",
-]
+# every module whose docstrings hold examples (code that only runs inside the sandbox is not imported here)
+DOCTEST_MODULES = sorted(
+    ".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
+    for path in (ROOT / "convenv").rglob("*.py")
+    if re.search(r"^\s*>>> ", path.read_text(), re.M) and path.name != "runner.py"
+)
 
 
 @pytest.mark.parametrize("code", BLOCKS)

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+import convenv
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -21,11 +23,22 @@ def test_quickstart_example():
     assert "solved by turn 4:" in out and "mean student return" in out
 
 
-@pytest.mark.parametrize("script", ["benchmarks/env_throughput.py"])
-def test_benchmark_quick_prints_json_last(script):
-    out = run_script(script, "--quick")
+def test_benchmark_quick_prints_json_last():
+    out = run_script("benchmarks/env_throughput.py", "--quick")
     summary = json.loads(out.strip().splitlines()[-1])
     assert summary["env"] == "MathTutor-v0"
     for key in ("steps_per_s", "episodes_per_s", "verify_share", "verify_ms_mean"):
         assert summary[key] > 0
     assert 0 < summary["verify_share"] < 1
+
+
+def test_sandbox_benchmark_prints_its_ratios():
+    summary = json.loads(run_script("benchmarks/sandbox_overhead.py", "--quick").strip().splitlines()[-1])
+    assert summary["bwrap_ms"] > 0 and summary["bare_python_ms"] > 0 and summary["ratio"] > 0
+
+
+@pytest.mark.slow
+def test_throughput_benchmark_covers_every_env():
+    out = run_script("benchmarks/env_throughput.py", "--env", "all", "--quick")
+    summary = json.loads(out.strip().splitlines()[-1])
+    assert set(summary["by_env"]) == {spec.id for spec in convenv.registry}

@@ -42,11 +42,16 @@ from convenv.spaces import TokenSequence
 from convenv.tasks.base import Task
 from convenv.tokenizers import Tokenizer, get_tokenizer
 from convenv.transcript import Message, Transcript
+from convenv.validation import check_config, validate_utterance
 from convenv.verifiers.base import Verdict
 
 AGENTS = ("teacher", "student")
-LEAK_POLICIES = ("report", "penalize", "redact")
 TURN_KINDS = ("attempt", "question", "other")
+AUTODIDACT_PROMPT = (
+    "You are a teacher. The student cannot see this message. You do not know the answer: work the problem out "
+    "yourself, check the student's attempts critically, and reply with short feedback that helps the student "
+    "find its mistakes, without giving a final answer.\nProblem: {problem}"
+)
 MAX_REPORT_TOKENS = 256  # teacher-only verifier reports are cut to this many ids
 
 
@@ -66,6 +71,13 @@ class ConversationEnv(ParallelEnv):
             ``"penalize"`` (also subtract ``leak_penalty`` from the teacher's reward), ``"redact"`` (replace the
             leaked spans before the message is appended; flagged as well).
         leak_penalty: teacher penalty per leaking message under ``"penalize"``.
+        teacher_knowledge: ``"privileged"`` (default: the teacher's view carries the answer, solution, hints and a
+            verifier report after each attempt) or ``"none"``: the autodidact mode of RL²F §4, where the teacher
+            (typically the student's own model) sees only the public problem and the dialogue, gets no verifier
+            reports and no privileged infos, and critiques the attempts on its own.
+        teacher_prompt_template: a format string for the teacher's system prompt with the slots ``{problem}``,
+            ``{answer}``, ``{solution}`` and ``{hints}`` (the verifier's reports arrive as teacher-only messages
+            after each attempt); None uses the domain's prompt. In autodidact mode only ``{problem}`` is filled.
         render_mode: ``None``, ``"ansi"`` (``render()`` returns a string) or ``"human"`` (prints it).
         env_id: shown by ``render``; set by ``convenv.make``.
 
@@ -85,10 +97,12 @@ class ConversationEnv(ParallelEnv):
         max_context_tokens: int | None = None,
         leak_policy: str = "report",
         leak_penalty: float = 1.0,
+        teacher_knowledge: str = "privileged",
+        teacher_prompt_template: str | None = None,
         render_mode: str | None = None,
         env_id: str | None = None,
     ):
-        _check_config(max_turns, gamma, max_utterance_tokens, leak_policy, render_mode)
+        check_config(max_turns, gamma, max_utterance_tokens, leak_policy, render_mode, teacher_knowledge)
         self.domain = domain
         self.tokenizer: Tokenizer = get_tokenizer(tokenizer)
         self.max_turns = int(max_turns)
@@ -100,6 +114,8 @@ class ConversationEnv(ParallelEnv):
         )
         self.leak_policy = leak_policy
         self.leak_penalty = float(leak_penalty)
+        self.teacher_knowledge = teacher_knowledge
+        self.teacher_prompt_template = teacher_prompt_template
         self.render_mode = render_mode
         self.env_id = env_id or domain.name
         self.possible_agents = list(AGENTS)
@@ -163,9 +179,31 @@ class ConversationEnv(ParallelEnv):
         """Teacher and student messages in order, each with its verdict (None for teacher messages)."""
         return [(m, self._verdicts.get(i)) for i, m in enumerate(self.transcript.messages) if m.speaker in AGENTS]
 
+    @property
+    def privileged_teacher(self) -> bool:
+        """Whether the teacher sees the privileged knowledge (False in the autodidact mode)."""
+        return self.teacher_knowledge == "privileged"
+
     def default_teacher(self, seed: int = 0) -> ScriptedTeacher:
         """The domain's scripted teacher as an :class:`~convenv.agent.Agent` for this env's tokenizer."""
+        if not self.privileged_teacher:
+            raise ValueError(
+                "expected teacher_knowledge='privileged' for the scripted teacher, got 'none' (autodidact mode), "
+                "where the teacher knows only the public problem; play the teacher with a model, e.g. "
+                "convenv.agents.HFAgent.for_env(env, model, role='teacher')"
+            )
         return ScriptedTeacher(self.domain.feedback, self.tokenizer, seed=seed)
+
+    def _teacher_prompt(self, task: Task) -> str:
+        if not self.privileged_teacher:
+            return (self.teacher_prompt_template or AUTODIDACT_PROMPT).format(
+                problem=task.prompt, answer="", solution="", hints=""
+            )
+        if self.teacher_prompt_template is None:
+            return self.domain.teacher_prompt(task)
+        return self.teacher_prompt_template.format(
+            problem=task.prompt, answer=task.answer, solution=task.solution, hints="\n".join(task.hints)
+        )
 
     # ------------------------------------------------------------------------------------------------- reset
     def reset(
@@ -188,7 +226,7 @@ class ConversationEnv(ParallelEnv):
         self.task = task if task is not None else self.domain.tasks.sample(self._np_random)
         self._transcript = Transcript(self.tokenizer, viewers=AGENTS)
         self._transcript.append("system", text=self.domain.student_prompt(self.task), visible_to=("student",))
-        self._transcript.append("system", text=self.domain.teacher_prompt(self.task), visible_to=("teacher",))
+        self._transcript.append("system", text=self._teacher_prompt(self.task), visible_to=("teacher",))
         self.agents = list(self.possible_agents)
         self._to_act = "teacher"
         self._student_turn = 0
@@ -292,7 +330,10 @@ class ConversationEnv(ParallelEnv):
         else:
             report_text = self.domain.verifier_report(verdict)
         report = self.tokenizer.encode(report_text)[:MAX_REPORT_TOKENS]
-        if not self._fits(("student", body, AGENTS), ("verifier", report, ("teacher",))):
+        messages = [("student", body, AGENTS)]
+        if self.privileged_teacher:
+            messages.append(("verifier", report, ("teacher",)))
+        if not self._fits(*messages):
             return False, True
         self.transcript.append("student", body=body, text=text, visible_to=AGENTS)
         self._student_turn += 1
@@ -302,7 +343,8 @@ class ConversationEnv(ParallelEnv):
             self._verdicts[len(self.transcript) - 1] = verdict
             if not self._needed_shards <= self._revealed:  # answered before the task was fully specified
                 self._turn_counts["premature"] += 1
-        self.transcript.append("verifier", body=report, visible_to=("teacher",))
+        if self.privileged_teacher:  # the autodidact teacher must judge the attempt on its own
+            self.transcript.append("verifier", body=report, visible_to=("teacher",))
         self._verdict = verdict
         rewards["student"] -= self.turn_cost
         if verdict is not None and verdict.correct:
@@ -400,7 +442,7 @@ class ConversationEnv(ParallelEnv):
         infos = {}
         for a in self.agents if agents is None else agents:
             info = dict(common, ignored_action=a in ignored)
-            if a == "teacher":
+            if a == "teacher" and self.privileged_teacher:
                 info.update(
                     task=self.task, verdict=verdict, leak=self._leak, shards_revealed=tuple(sorted(self._revealed))
                 )
@@ -432,80 +474,3 @@ class ConversationEnv(ParallelEnv):
 
     def __repr__(self) -> str:
         return f"ConversationEnv<{self.env_id}>"
-
-
-def validate_utterance(
-    action: Any,
-    *,
-    agent: str,
-    vocab_size: int,
-    max_length: int,
-    structural_ids: frozenset[int],
-    pad_id: int,
-    strip_ids: tuple[int, ...],
-    names: Mapping[int, str] | None = None,
-) -> list[int]:
-    """Check one utterance and return its body ids (trailing pads and one end-of-turn id stripped).
-
-    Raises:
-        InvalidAction: naming the agent, what was wrong, the limit, and the fix.
-
-    """
-    if isinstance(action, (str, bytes)):
-        raise InvalidAction(
-            f"expected token ids for {agent!r}, got {type(action).__name__}; encode text with "
-            "env.tokenizer.encode(text) or wrap the env in convenv.wrappers.TextWrapper"
-        )
-    try:
-        ids = np.asarray(action)
-    except (TypeError, ValueError) as err:
-        raise InvalidAction(f"expected a 1-D array of token ids for {agent!r}, got {action!r}; {err}") from err
-    if ids.dtype == object or not (np.issubdtype(ids.dtype, np.integer) or ids.size == 0):
-        raise InvalidAction(
-            f"expected integer token ids for {agent!r}, got dtype {ids.dtype}; cast with .astype(np.int64)"
-        )
-    if ids.ndim != 1:
-        raise InvalidAction(
-            f"expected a 1-D array of token ids for {agent!r}, got shape {ids.shape}; pass one utterance, "
-            "not a batch"
-        )
-    body = [int(i) for i in ids]
-    while body and body[-1] == pad_id:
-        body.pop()
-    if body and body[-1] in strip_ids:
-        body.pop()
-    if not body:
-        raise InvalidAction(f"expected at least 1 token for {agent!r}, got an empty utterance; say something")
-    if len(body) > max_length:
-        raise InvalidAction(
-            f"expected at most {max_length} tokens for {agent!r}, got {len(body)}; shorten the utterance "
-            "(e.g. max_new_tokens) or make the env with a larger max_utterance_tokens"
-        )
-    for pos, i in enumerate(body):
-        if not 0 <= i < vocab_size:
-            raise InvalidAction(
-                f"expected token ids in [0, {vocab_size}) for {agent!r}, got {i} at position {pos}; "
-                "use ids from env.tokenizer"
-            )
-        if i in structural_ids:
-            name = (names or {}).get(i, i)
-            raise InvalidAction(
-                f"expected no structural ids inside {agent!r}'s utterance, got {name!r} (id {i}) at position "
-                f"{pos}; only a trailing end-of-turn id is allowed, so strip special tokens from generations"
-            )
-    return body
-
-
-def _check_config(
-    max_turns: int, gamma: float, max_utterance_tokens: int, leak_policy: str, render_mode: str | None
-) -> None:
-    if int(max_turns) < 1:
-        raise ValueError(f"expected max_turns >= 1, got {max_turns}; the student needs at least one turn")
-    if not 0.0 < float(gamma) <= 1.0:
-        raise ValueError(f"expected 0 < gamma <= 1, got {gamma}; e.g. gamma=0.7 as in SML")
-    if int(max_utterance_tokens) < 1:
-        raise ValueError(f"expected max_utterance_tokens >= 1, got {max_utterance_tokens}")
-    if leak_policy not in LEAK_POLICIES:
-        raise ValueError(f"expected leak_policy in {LEAK_POLICIES}, got {leak_policy!r}; pick one of those")
-    if render_mode not in (None, "ansi", "human"):
-        raise ValueError(f"expected render_mode in (None, 'ansi', 'human'), got {render_mode!r}")

@@ -51,6 +51,55 @@ def play_episode(
         for agent, reward in rewards.items():
             returns[agent] += reward
         steps += 1
+    return _result(env, infos, returns, steps)
+
+
+def play_batch(
+    envs: Sequence[Any],
+    agents: Mapping[str, Agent],
+    *,
+    seeds: Sequence[int | None] | None = None,
+    options: Sequence[Mapping[str, Any] | None] | None = None,
+) -> list[EpisodeResult]:
+    """Play one episode in every env at once, each agent answering the whole batch in one ``act`` call.
+
+    This is how batched generation is used: at every step each agent gets the observations and infos of all
+    conversations (finished ones keep their last ones, with ``to_act`` None) and acts where it is its turn, so a
+    model agent generates for all of them together and keeps its per-conversation caches aligned by row.
+
+    Args:
+        envs: one env per conversation (e.g. ``[convenv.make(id) for _ in range(8)]``).
+        agents: one batched agent per role.
+        seeds: reset seed of each env (default: None for all).
+        options: reset options of each env (e.g. ``{"task": task}`` for G conversations on one problem).
+    """
+    n = len(envs)
+    seeds = [None] * n if seeds is None else list(seeds)
+    options = [None] * n if options is None else list(options)
+    if not len(seeds) == len(options) == n:
+        raise ValueError(f"expected {n} seeds and options (one per env), got {len(seeds)} and {len(options)}")
+    resets = [env.reset(seed=seed, options=opt) for env, seed, opt in zip(envs, seeds, options, strict=True)]
+    observations = [dict(r[0]) for r in resets]
+    infos = [dict(r[1]) for r in resets]
+    returns = [dict.fromkeys(env.possible_agents, 0.0) for env in envs]
+    steps = [0] * n
+    while any(env.agents for env in envs):
+        for role, agent in agents.items():
+            if not any(env.agents and infos[i][role]["to_act"] == role for i, env in enumerate(envs)):
+                continue
+            actions = agent.act([o[role] for o in observations], [i[role] for i in infos])
+            for row, env in enumerate(envs):
+                if not env.agents or infos[row][role]["to_act"] != role:
+                    continue
+                obs, rewards, _, _, info = env.step({role: actions[row]})
+                observations[row], infos[row] = dict(obs), dict(info)
+                for name, reward in rewards.items():
+                    returns[row][name] += reward
+                steps[row] += 1
+    return [_result(env, infos[row], returns[row], steps[row]) for row, env in enumerate(envs)]
+
+
+def _result(env: Any, infos: Mapping[str, Any], returns: dict[str, float], steps: int) -> EpisodeResult:
     episode = next(iter(infos.values()))["episode"]
     return EpisodeResult(
         task_id=env.task.id,

@@ -42,3 +42,18 @@ def test_throughput_benchmark_covers_every_env():
     out = run_script("benchmarks/env_throughput.py", "--env", "all", "--quick")
     summary = json.loads(out.strip().splitlines()[-1])
     assert set(summary["by_env"]) == {spec.id for spec in convenv.registry}
+
+
+@pytest.mark.parametrize("teacher", ["llm", "autodidact"])
+def test_llm_tutor_example(teacher):
+    out = run_script("examples/llm_tutor.py", "--episodes", "2", "--max-turns", "2", "--max-new-tokens", "8",
+                     "--teacher", teacher)  # fmt: skip
+    assert "solved by turn 2:" in out and "[teacher]" in out
+
+
+def test_rollout_benchmark_quick_prints_the_ratios():
+    summary = json.loads(run_script("benchmarks/rollout.py", "--quick").strip().splitlines()[-1])
+    for key in ("reuse_over_bound", "reencode_over_reuse", "sequential_over_batched"):
+        assert summary[key] > 0
+    assert 0 < summary["env_share"] < 1
+    assert summary["tokens_fed"]["reencode"] > summary["tokens_fed"]["reuse"]

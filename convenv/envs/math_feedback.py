@@ -24,6 +24,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from convenv.envs.policies import check_attempt, pick
 from convenv.tasks.base import Task
 from convenv.tasks.math.common import fmt_decimal, fmt_number, fmt_poly, fmt_set, fmt_tuple
 from convenv.verifiers.base import Verdict
@@ -73,10 +74,6 @@ def _count(n: int) -> str:
 
 def _ordinal(i: int) -> str:
     return _ORDINALS[i] if 0 <= i < len(_ORDINALS) else "one"
-
-
-def _pick(rng: np.random.Generator, options: Sequence[str]) -> str:
-    return options[int(rng.integers(len(options)))]
 
 
 def answer_kind(task: Task) -> str | None:
@@ -222,11 +219,6 @@ def locate(task: Task, verdict: Verdict) -> str:
     return _number_locate(task, verdict)
 
 
-def _check_attempt(attempt: int) -> None:
-    if isinstance(attempt, bool) or not isinstance(attempt, (int, np.integer)) or attempt < 1:
-        raise ValueError(f"expected attempt to be a 1-based attempt number (1, 2, ...), got {attempt!r}")
-
-
 def opening_message(task: Task) -> str:
     r"""The problem as stated in the task, then the answer-format instruction (ends with ``\boxed{...}``)."""
     return f"{task.prompt}\nShow your reasoning, then put your final answer in \\boxed{{...}}"
@@ -243,10 +235,10 @@ class VerdictOnly:
 
     def feedback(self, task: Task, verdict: Verdict, attempt: int, rng: np.random.Generator) -> str:
         """Say "not right, try again" in one of several phrasings."""
-        _check_attempt(attempt)
+        check_attempt(attempt)
         if verdict.correct:
             return CORRECT
-        return f"{_pick(rng, NOT_RIGHT)} {_pick(rng, TRY_AGAIN)}"
+        return f"{pick(rng, NOT_RIGHT)} {pick(rng, TRY_AGAIN)}"
 
 
 class Direction(VerdictOnly):
@@ -256,7 +248,7 @@ class Direction(VerdictOnly):
 
     def feedback(self, task: Task, verdict: Verdict, attempt: int, rng: np.random.Generator) -> str:
         """Direction of the error when the verifier measured one, else the bare verdict."""
-        _check_attempt(attempt)
+        check_attempt(attempt)
         if verdict.correct:
             return CORRECT
         kind, sig = answer_kind(task), _signals(verdict)
@@ -272,7 +264,7 @@ class Direction(VerdictOnly):
                 said = _set_count_message(task, verdict)
         if said is None:
             return super().feedback(task, verdict, attempt, rng)
-        return f"{_pick(rng, NOT_RIGHT)} {said} {_pick(rng, TRY_AGAIN)}"
+        return f"{pick(rng, NOT_RIGHT)} {said} {pick(rng, TRY_AGAIN)}"
 
 
 class ErrorLocating(VerdictOnly):
@@ -282,12 +274,12 @@ class ErrorLocating(VerdictOnly):
 
     def feedback(self, task: Task, verdict: Verdict, attempt: int, rng: np.random.Generator) -> str:
         """A locating message (see :func:`locate`)."""
-        _check_attempt(attempt)
+        check_attempt(attempt)
         if verdict.correct:
             return CORRECT
         if verdict.error in _UNREAD:  # nothing was judged yet: explain the format, do not call it wrong
             return locate(task, verdict)
-        return f"{_pick(rng, NOT_RIGHT)} {locate(task, verdict)}"
+        return f"{pick(rng, NOT_RIGHT)} {locate(task, verdict)}"
 
 
 class ProgressiveHints(ErrorLocating):

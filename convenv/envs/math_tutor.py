@@ -12,11 +12,11 @@ from typing import Any
 from convenv.domain import Domain
 from convenv.env import ConversationEnv
 from convenv.envs.math_feedback import format_answer, make_feedback_policy, wrong_answer
+from convenv.envs.policies import verifier_report
 from convenv.leak import detect_leak, redact
 from convenv.tasks.base import Task, TaskSource
 from convenv.tasks.loaders import load_gsm8k_jsonl, load_math_jsonl
 from convenv.tasks.math import MathTaskGenerator
-from convenv.verifiers.base import Verdict
 from convenv.verifiers.math import MathVerifier
 
 STUDENT_PROMPT = (
@@ -41,15 +41,6 @@ def teacher_prompt(task: Task) -> str:
     """The teacher's system prompt, carrying the privileged answer, solution and hints."""
     hints = "\n".join(f"- {h}" for h in task.hints) or "- (none)"
     return TEACHER_PROMPT.format(prompt=task.prompt, answer=task.answer, solution=task.solution, hints=hints)
-
-
-def verifier_report(verdict: Verdict) -> str:
-    """The teacher-only report appended after each attempt."""
-    if verdict.correct:
-        return f"[verifier] correct: the student's answer {verdict.extracted} is right."
-    read = "no answer found" if verdict.extracted is None else f"read as {verdict.extracted}"
-    detail = f" {verdict.detail}" if verdict.detail else ""
-    return f"[verifier] wrong ({verdict.error or 'wrong_value'}): {read}.{detail}"
 
 
 def make_domain(

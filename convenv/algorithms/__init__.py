@@ -1,5 +1,6 @@
-"""Training algorithms (rollout collection, PPO, GRPO/RLOO, filtered SFT, critique prediction).
+"""Training algorithms: rollout collection, the PPO update and a PPO training loop (GRPO/RLOO, SFT and critique
+prediction trainers are next).
 
-Nothing is implemented here yet: the trainers arrive with the algorithms issue. Importing this package stays
-light; trainers will load torch lazily and name the ``train`` extra when it is missing.
+Modules import torch at their top, so import them directly (``from convenv.algorithms.ppo import ppo_update``);
+importing this package stays light.
 """

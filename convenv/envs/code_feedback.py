@@ -21,7 +21,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from convenv.envs.policies import check_attempt, make_policy, pick, signals
+from convenv.envs.policies import add_hint, check_attempt, make_policy, pick, signals
 from convenv.leak import REDACTED, LeakReport
 from convenv.tasks.base import Task
 from convenv.tasks.code.common import call_text
@@ -187,10 +187,7 @@ class ProgressiveHints(Locating):
 
     def feedback(self, task: Task, verdict: Verdict, attempt: int, rng: np.random.Generator) -> str:
         """Locating message, then the hint for this attempt."""
-        message = super().feedback(task, verdict, attempt, rng)
-        if verdict.correct or not task.hints:
-            return message
-        return f"{message}\nHint: {task.hints[min(attempt, len(task.hints)) - 1]}"
+        return add_hint(super().feedback(task, verdict, attempt, rng), task, verdict, attempt)
 
 
 FEEDBACK_POLICIES: dict[str, type[VerdictOnly]] = {

@@ -24,7 +24,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from convenv.envs.policies import check_attempt, pick
+from convenv.envs.policies import add_hint, check_attempt, pick
 from convenv.tasks.base import Task
 from convenv.tasks.math.common import fmt_decimal, fmt_number, fmt_poly, fmt_set, fmt_tuple
 from convenv.verifiers.base import Verdict
@@ -289,10 +289,7 @@ class ProgressiveHints(ErrorLocating):
 
     def feedback(self, task: Task, verdict: Verdict, attempt: int, rng: np.random.Generator) -> str:
         """Locating message, then the hint for this attempt."""
-        message = super().feedback(task, verdict, attempt, rng)
-        if verdict.correct or not task.hints:
-            return message
-        return f"{message}\nHint: {task.hints[min(attempt, len(task.hints)) - 1]}"
+        return add_hint(super().feedback(task, verdict, attempt, rng), task, verdict, attempt)
 
 
 FEEDBACK_POLICIES: dict[str, type[VerdictOnly]] = {

@@ -65,3 +65,10 @@ def ordinal(n: int) -> str:
     """``1st``, ``2nd``, ``3rd``, ``4th``, ..., ``11th``, ``21st``."""
     suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
     return f"{n}{suffix}"
+
+
+def add_hint(message: str, task: Any, verdict: Verdict, attempt: int) -> str:
+    """``message`` plus ``task.hints[attempt - 1]`` (the last hint once they run out); unchanged when correct."""
+    if verdict.correct or not task.hints:
+        return message
+    return f"{message}\nHint: {task.hints[min(attempt, len(task.hints)) - 1]}"

@@ -1,4 +1,4 @@
-"""Pure maths of the trainers: masked statistics, GAE over the agent's tokens, PPO losses, group baselines.
+"""Pure maths of the trainers: masked statistics, GAE over the agent's tokens, policy losses, group baselines.
 
 Every function here is stateless and works on right-padded ``(B, T)`` tensors: one row per episode, the flat
 token sequence of the trained agent's view. Per-token tensors share that layout and are aligned with the tokens:
@@ -23,8 +23,11 @@ import torch
 __all__ = [
     "clipped_surrogate",
     "clipped_value_loss",
+    "entropy_from_logits",
+    "episode_scores",
     "gae",
     "group_advantages",
+    "k3_kl",
     "masked_entropy",
     "masked_mean",
     "masked_var",
@@ -36,22 +39,28 @@ __all__ = [
 # ------------------------------------------------------------------------------------------------ masked stats
 
 
-def masked_mean(x: torch.Tensor, mask: torch.Tensor, dim: int | None = None) -> torch.Tensor:
+def masked_mean(
+    x: torch.Tensor, mask: torch.Tensor, dim: int | None = None, *, normalizer: float | torch.Tensor | None = None
+) -> torch.Tensor:
     """Mean of ``x`` over the entries where ``mask`` is nonzero.
 
     Args:
         x: any shape.
         mask: same shape as ``x``; bool or 0/1.
         dim: reduce over this dimension only; None reduces over all entries to a scalar.
+        normalizer: divide the masked sum by this instead of the number of masked entries. A trainer passes the
+            token count of a whole minibatch (over every micro-batch and rank), so that the parts' results add up
+            to the minibatch mean exactly.
 
     Returns:
         The masked mean (0 where the mask selects nothing, rather than NaN).
     """
     mask = mask.bool()
     x = torch.where(mask, x, torch.zeros((), dtype=x.dtype, device=x.device))  # junk in masked entries is dropped
-    if dim is None:
-        return x.sum() / mask.sum().clamp(min=1)
-    return x.sum(dim) / mask.sum(dim).clamp(min=1)
+    total = x.sum() if dim is None else x.sum(dim)
+    if normalizer is not None:
+        return total / normalizer
+    return total / (mask.sum() if dim is None else mask.sum(dim)).clamp(min=1)
 
 
 def masked_var(x: torch.Tensor, mask: torch.Tensor, unbiased: bool = True) -> torch.Tensor:
@@ -188,6 +197,8 @@ def clipped_surrogate(
     advantages: torch.Tensor,
     mask: torch.Tensor,
     clip: float,
+    *,
+    normalizer: float | torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
     """PPO's clipped policy-gradient loss, averaged over the masked tokens.
 
@@ -201,6 +212,8 @@ def clipped_surrogate(
         advantages: (B, T) per-token advantages.
         mask: (B, T), 1 on the agent's sampled tokens.
         clip: the clip range epsilon (e.g. 0.2).
+        normalizer: divide token sums (loss and stats) by this instead of the masked token count (see
+            :func:`masked_mean`).
 
     Returns:
         ``(loss, stats)``: the scalar loss and detached scalars ``approx_kl`` (the ``(ratio - 1) - log(ratio)``
@@ -212,12 +225,12 @@ def clipped_surrogate(
     ratio = logratio.exp()  # (B, T); 1 on masked positions
     pg_loss1 = -advantages * ratio
     pg_loss2 = -advantages * torch.clamp(ratio, 1 - clip, 1 + clip)
-    loss = masked_mean(torch.max(pg_loss1, pg_loss2), mask)
+    loss = masked_mean(torch.max(pg_loss1, pg_loss2), mask, normalizer=normalizer)
     with torch.no_grad():
         stats = {
-            "approx_kl": masked_mean((ratio - 1) - logratio, mask),
-            "clipfrac": masked_mean(((ratio - 1).abs() > clip).float(), mask),
-            "ratio_mean": masked_mean(ratio, mask),
+            "approx_kl": masked_mean((ratio - 1) - logratio, mask, normalizer=normalizer),
+            "clipfrac": masked_mean(((ratio - 1).abs() > clip).float(), mask, normalizer=normalizer),
+            "ratio_mean": masked_mean(ratio, mask, normalizer=normalizer),
         }
     return loss, stats
 
@@ -228,6 +241,8 @@ def clipped_value_loss(
     returns: torch.Tensor,
     mask: torch.Tensor,
     clip: float | None,
+    *,
+    normalizer: float | torch.Tensor | None = None,
 ) -> torch.Tensor:
     """PPO's value loss: ``0.5 * max((V - R)**2, (V_clipped - R)**2)`` averaged over the masked tokens.
 
@@ -240,6 +255,7 @@ def clipped_value_loss(
         returns: (B, T) the regression targets (:func:`gae`'s returns).
         mask: (B, T), 1 on the agent's sampled tokens.
         clip: the clip range; None gives the plain ``0.5 * (V - R)**2``.
+        normalizer: divide the token sum by this instead of the masked token count (see :func:`masked_mean`).
 
     Returns:
         The scalar loss.
@@ -247,10 +263,56 @@ def clipped_value_loss(
     mask = mask.bool()
     v_loss_unclipped = (values - returns) ** 2  # (B, T)
     if clip is None:
-        return 0.5 * masked_mean(v_loss_unclipped, mask)
+        return 0.5 * masked_mean(v_loss_unclipped, mask, normalizer=normalizer)
     v_clipped = old_values + torch.clamp(values - old_values, -clip, clip)
     v_loss_clipped = (v_clipped - returns) ** 2
-    return 0.5 * masked_mean(torch.max(v_loss_unclipped, v_loss_clipped), mask)
+    return 0.5 * masked_mean(torch.max(v_loss_unclipped, v_loss_clipped), mask, normalizer=normalizer)
+
+
+def k3_kl(
+    logprobs: torch.Tensor,
+    ref_logprobs: torch.Tensor,
+    mask: torch.Tensor,
+    *,
+    normalizer: float | torch.Tensor | None = None,
+    max_log_ratio: float = 20.0,
+) -> torch.Tensor:
+    """Schulman's k3 estimator of KL(policy || reference), averaged over the masked (sampled) tokens.
+
+    Per token, with ``d = ref_logprobs - logprobs``: ``exp(d) - d - 1``. It is >= 0, 0 where the policies agree,
+    and its expectation under the policy (the tokens were sampled from it) is the KL; its gradient pulls the
+    policy towards the reference. ``d`` is clamped to ``[-max_log_ratio, max_log_ratio]``: with top-k or top-p
+    sampling an update can push a sampled id out of the policy's support (log-prob -inf), which would make the
+    estimate and every gradient inf/NaN; such a token gets a large finite penalty and no gradient instead.
+
+    Args:
+        logprobs: (B, T) log-probs of the sampled tokens under the current policy (with grad).
+        ref_logprobs: (B, T) the same under the frozen reference (no grad).
+        mask: (B, T), 1 on the agent's sampled tokens.
+        normalizer: divide the token sum by this instead of the masked token count (see :func:`masked_mean`).
+        max_log_ratio: the clamp on ``d``.
+
+    Returns:
+        The scalar estimate.
+    """
+    mask = mask.bool()
+    d = torch.where(mask, ref_logprobs - logprobs, torch.zeros((), dtype=logprobs.dtype, device=logprobs.device))
+    d = d.clamp(-max_log_ratio, max_log_ratio)
+    return masked_mean(d.exp() - d - 1, mask, normalizer=normalizer)
+
+
+def entropy_from_logits(logits: torch.Tensor) -> torch.Tensor:
+    """Entropy (in nats) of ``softmax(logits)`` over the last dimension; -inf entries (banned ids) are allowed.
+
+    Args:
+        logits: (..., V); computed in float32 at least.
+
+    Returns:
+        (...) the entropy of each distribution.
+    """
+    logp = torch.log_softmax(logits.float() if logits.dtype != torch.float64 else logits, dim=-1)
+    finite_logp = logp.clamp(min=torch.finfo(logp.dtype).min)  # -inf * 0 would be NaN
+    return -(logp.exp() * finite_logp).sum(-1)
 
 
 def masked_entropy(logits: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -263,10 +325,7 @@ def masked_entropy(logits: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     Returns:
         The scalar mean entropy.
     """
-    logp = torch.log_softmax(logits.float(), dim=-1)  # (B, T, V)
-    finite_logp = logp.clamp(min=torch.finfo(logp.dtype).min)  # -inf * 0 would be NaN
-    entropy = -(logp.exp() * finite_logp).sum(-1)  # (B, T)
-    return masked_mean(entropy, mask)
+    return masked_mean(entropy_from_logits(logits), mask)
 
 
 def sequence_logprobs(logits: torch.Tensor, tokens: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -316,6 +375,9 @@ def group_advantages(
 ) -> torch.Tensor:
     """Per-episode advantages from a group baseline: the episodes of one group share a prompt (task instance).
 
+    A group whose rewards are all equal carries no signal: its advantages are exactly 0 (not a rounding residue
+    of ``r - mean``, which the ``std + eps`` division would blow up).
+
     - ``"grpo"``: ``r_i - mean_g``, divided by ``std_g + eps`` when ``normalize_std`` (``std_g`` the unbiased
       standard deviation of the group's rewards, taken as 0 for a group of one, whose advantage is then 0).
     - ``"rloo"``: ``r_i - (sum_g - r_i) / (n_g - 1)``, the reward minus the mean of the *other* members
@@ -346,17 +408,53 @@ def group_advantages(
     G = int(group.max()) + 1 if group.numel() else 0
     count = torch.zeros(G, device=rewards.device).index_add_(0, group, torch.ones_like(rewards))  # (G,)
     total = torch.zeros(G, device=rewards.device).index_add_(0, group, rewards)  # (G,)
+    if kind == "rloo" and bool((count < 2).any()):
+        lonely = group_ids[count[group] < 2].tolist()
+        raise ValueError(f"expected groups of at least 2 episodes for RLOO, got size 1 for group ids {lonely}")
+    top = torch.full((G,), float("-inf"), device=rewards.device).scatter_reduce(0, group, rewards, "amax")
+    bottom = torch.full((G,), float("inf"), device=rewards.device).scatter_reduce(0, group, rewards, "amin")
+    flat = (top == bottom)[group]  # (N,) the episode's group has one reward value
+    zero = torch.zeros((), device=rewards.device)
     if kind == "rloo":
-        if bool((count < 2).any()):
-            sizes = count[group]
-            lonely = group_ids[sizes < 2].tolist()
-            raise ValueError(f"expected groups of at least 2 episodes for RLOO, got size 1 for group ids {lonely}")
         n = count[group]  # (N,)
-        return rewards - (total[group] - rewards) / (n - 1)
+        return torch.where(flat, zero, rewards - (total[group] - rewards) / (n - 1))
     mean = (total / count)[group]  # (N,)
     advantages = rewards - mean
     if normalize_std:
         sq = torch.zeros(G, device=rewards.device).index_add_(0, group, advantages**2)  # (G,)
         std = (sq / (count - 1).clamp(min=1)).sqrt()[group]  # (N,) unbiased; 0 for a group of one
         advantages = advantages / (std + eps)
-    return advantages
+    return torch.where(flat, zero, advantages)
+
+
+def episode_scores(rewards: torch.Tensor, turn_ids: torch.Tensor, gamma: float) -> torch.Tensor:
+    """Each episode's score: its per-turn rewards discounted once per agent turn, ``sum_k gamma ** k * r_k``.
+
+    ``r_k`` is the reward of the agent's turn ``k`` (0-based), which the rollout puts on that turn's last sampled
+    token; with ``gamma = 0.7`` and a single success reward of 1 at turn ``t`` (1-based) the score is
+    ``0.7 ** (t - 1)``, SML's discounted reward.
+
+    Args:
+        rewards: (B, T) float, per-turn rewards on sampled tokens, 0 elsewhere.
+        turn_ids: (B, T) int, the agent's turn index on its sampled tokens, -1 elsewhere.
+        gamma: discount per agent turn.
+
+    Returns:
+        (B,) float32 scores.
+
+    Raises:
+        ValueError: on mismatched shapes, or a nonzero reward on a position without a turn id.
+    """
+    if rewards.shape != turn_ids.shape or rewards.dim() != 2:
+        raise ValueError(
+            "expected rewards and turn_ids of one (B, T) shape, got "
+            f"{tuple(rewards.shape)}, {tuple(turn_ids.shape)}"
+        )
+    rewards = rewards.float()
+    if bool(((rewards != 0) & (turn_ids < 0)).any()):
+        raise ValueError(
+            "expected rewards only on the agent's sampled tokens (turn_ids >= 0), got one elsewhere; pass the "
+            "rollout's rewards and turn_ids"
+        )
+    discount = torch.pow(torch.tensor(float(gamma), device=rewards.device), turn_ids.clamp(min=0).float())
+    return (rewards * discount).sum(1)

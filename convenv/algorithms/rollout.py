@@ -25,7 +25,7 @@ import torch
 
 from convenv.tokenizers import generation_prompt
 
-__all__ = ["RolloutBatch", "collect", "reply_starts", "score"]
+__all__ = ["RolloutBatch", "collect", "reference_logprobs", "reply_starts", "score"]
 
 
 @dataclass
@@ -103,6 +103,28 @@ class RolloutBatch:
         order = torch.arange(n) if generator is None else torch.randperm(n, generator=generator)
         yield from order.split(int(size))
 
+    def split(self, parts: int, generator: torch.Generator | None = None) -> list[torch.Tensor]:
+        """Row indices in exactly ``parts`` near-equal chunks (sizes differ by at most 1; empty ones come last).
+
+        Shuffled with ``generator`` as :meth:`minibatches`. Always ``parts`` chunks, even when the batch has fewer
+        rows: under data parallelism every rank must take the same number of optimizer steps.
+        """
+        if int(parts) < 1:
+            raise ValueError(f"expected parts >= 1, got {parts}; split into at least one part")
+        n = len(self)
+        order = torch.arange(n) if generator is None else torch.randperm(n, generator=generator)
+        return list(order.tensor_split(int(parts)))
+
+    def trim(self) -> RolloutBatch:
+        """A copy without the columns that are right padding in every row (scores are unchanged; less compute)."""
+        n = int(self.attention_mask.sum(1).max()) if len(self) else 0
+        return RolloutBatch(
+            **{
+                f.name: v[:, :n] if isinstance(v := getattr(self, f.name), torch.Tensor) and v.dim() == 2 else v
+                for f in fields(self)
+            }
+        )
+
 
 def reply_starts(loss_mask: torch.Tensor) -> torch.Tensor:
     """(B, T) bool: the first sampled id of each reply (where ``agent.processed_logits(first=True)`` applies).
@@ -117,61 +139,112 @@ def reply_starts(loss_mask: torch.Tensor) -> torch.Tensor:
 
 
 def score(
-    agent: Any, tokens: torch.Tensor, attention_mask: torch.Tensor, loss_mask: torch.Tensor
-) -> tuple[torch.Tensor, torch.Tensor | None]:
+    agent: Any,
+    tokens: torch.Tensor,
+    attention_mask: torch.Tensor,
+    loss_mask: torch.Tensor,
+    *,
+    with_entropy: bool = False,
+    entropy_grad: bool = True,
+    model: Any = None,
+) -> tuple[torch.Tensor, ...]:
     """Teacher-forced log-probs and values of ``agent`` (an ``HFAgent``) on right-padded sequences, one forward.
 
     Log-probs come from ``log_softmax(agent.processed_logits(logits, first=reply_starts(loss_mask)))``, the
     distribution ``HFAgent.generate`` sampled from; logits are only computed where ``loss_mask`` is 1. Runs with
     whatever grad mode and train/eval mode the caller set (``collect`` uses eval mode without grad; a trainer
-    calls it with grad to get new log-probs).
+    calls it with grad to get new log-probs). Right padding never changes a row's results.
 
     Args:
         agent: the agent (its ``model``, ``value_head`` and ``processed_logits`` are used).
         tokens: (B, T) long ids.
         attention_mask: (B, T), 1 on the sequence, 0 on the right padding.
         loss_mask: (B, T), 1 where log-probs and values are wanted.
+        with_entropy: also return the entropy of the processed sampling distribution at each wanted position.
+        entropy_grad: False computes that entropy without building its graph (for logging only: a large
+            vocabulary's (B, K, V) intermediates are then not kept for the backward pass).
+        model: score with this model instead of ``agent.model`` (a frozen reference on the agent's device, same
+            tokenizer), through the agent's ``processed_logits``; no values then.
 
     Returns:
-        ``(logprobs (B, T) float32, values (B, T) float32 or None)``, 0 where ``loss_mask`` is 0.
+        ``(logprobs, values)``, or ``(logprobs, values, entropy)`` with ``with_entropy``: (B, T) float32, 0 where
+        ``loss_mask`` is 0; ``values`` is None without a value head (or with ``model``).
 
     """
     device = agent.device
+    model = agent.model if model is None else model
+    value_head = agent.value_head if model is agent.model else None
     tokens = tokens.to(device)
     attention_mask = attention_mask.to(device).long()
     wanted = loss_mask.to(device) > 0  # (B, T)
     wanted[:, 0] = False  # nothing predicts the first id (a reply never starts a view)
     b, t = tokens.shape
     logprobs = torch.zeros(b, t, dtype=torch.float32, device=device)
-    values = torch.zeros(b, t, dtype=torch.float32, device=device) if agent.value_head is not None else None
+    values = torch.zeros(b, t, dtype=torch.float32, device=device) if value_head is not None else None
+    entropy = torch.zeros(b, t, dtype=torch.float32, device=device)
+    done = (logprobs, values, entropy) if with_entropy else (logprobs, values)
     if not bool(wanted.any()):
-        return logprobs, values
+        return done
     # the positions whose outputs predict a wanted id, the same for every row (what logits_to_keep accepts)
     keep = torch.nonzero(wanted.any(0)).flatten() - 1  # (K,)
     positions = (attention_mask.cumsum(-1) - 1).clamp(min=0)  # (B, T), as the agent's cache counts them
     kwargs: dict[str, Any] = {}
-    if agent.value_head is not None:
+    if value_head is not None:
         kwargs["output_hidden_states"] = True
-    if "logits_to_keep" in inspect.signature(agent.model.forward).parameters:  # project only the K positions
+    if "logits_to_keep" in inspect.signature(model.forward).parameters:  # project only the K positions
         kwargs["logits_to_keep"] = keep
-    out = agent.model(
-        input_ids=tokens, attention_mask=attention_mask, position_ids=positions, use_cache=False, **kwargs
-    )
+    out = model(input_ids=tokens, attention_mask=attention_mask, position_ids=positions, use_cache=False, **kwargs)
     logits = out.logits if "logits_to_keep" in kwargs else out.logits[:, keep]  # (B, K, V')
     first = reply_starts(loss_mask.to(device))[:, keep + 1]  # (B, K)
     x = agent.processed_logits(logits, first=first)  # (B, K, V)
     targets = tokens[:, keep + 1]  # (B, K)
-    picked = torch.log_softmax(x, dim=-1).gather(-1, targets[..., None])[..., 0]  # (B, K)
+    logp = torch.log_softmax(x, dim=-1)  # (B, K, V)
+    picked = logp.gather(-1, targets[..., None])[..., 0]  # (B, K)
     mask = wanted[:, keep + 1]
     logprobs[:, keep + 1] = torch.where(mask, picked, torch.zeros_like(picked))
+    if with_entropy:
+        with torch.set_grad_enabled(torch.is_grad_enabled() and entropy_grad):
+            ent = -(logp.exp() * logp.clamp(min=torch.finfo(logp.dtype).min)).sum(-1)  # (B, K); -inf * 0 is NaN
+            entropy[:, keep + 1] = torch.where(mask, ent, torch.zeros_like(ent))
     if values is not None:
         hidden = out.hidden_states[-1][:, keep]  # (B, K, H), after the final norm as in generation
-        param = next(agent.value_head.parameters(), None)
+        param = next(value_head.parameters(), None)
         if param is not None:
             hidden = hidden.to(param.dtype)
-        v = agent.value_head(hidden).reshape(b, len(keep)).float()
+        v = value_head(hidden).reshape(b, len(keep)).float()
         values[:, keep + 1] = torch.where(mask, v, torch.zeros_like(v))
-    return logprobs, values
+    return done
+
+
+@torch.no_grad()
+def reference_logprobs(
+    agent: Any, ref_model: Any, batch: RolloutBatch, chunk_size: int | None = None
+) -> torch.Tensor:
+    """Log-probs of the batch's sampled ids under a frozen reference model, in the agent's sampling distribution.
+
+    Runs :func:`score` with ``model=ref_model`` in eval mode without grad, ``chunk_size`` rows at a time (None:
+    the whole batch in one forward), each chunk cut to its longest row.
+
+    Args:
+        agent: the trained ``HFAgent`` (its ``processed_logits`` and device are used).
+        ref_model: the reference causal LM (e.g. a frozen copy of the initial policy), on the agent's device.
+        batch: the rollouts.
+        chunk_size: rows per forward.
+
+    Returns:
+        (B, T) float32 on the agent's device, 0 where ``loss_mask`` is 0.
+    """
+    out = torch.zeros(batch.loss_mask.shape, dtype=torch.float32, device=agent.device)
+    training = ref_model.training
+    ref_model.eval()
+    try:
+        for rows in batch.minibatches(chunk_size or max(len(batch), 1)):
+            part = batch[rows].trim()
+            logprobs, _ = score(agent, part.tokens, part.attention_mask, part.loss_mask, model=ref_model)
+            out[rows.to(out.device), : logprobs.shape[1]] = logprobs
+    finally:
+        ref_model.train(training)
+    return out
 
 
 def collect(

@@ -7,8 +7,10 @@ torch = pytest.importorskip("torch")
 from convenv.algorithms.functional import (  # noqa: E402
     clipped_surrogate,
     clipped_value_loss,
+    entropy_from_logits,
     gae,
     group_advantages,
+    k3_kl,
     masked_entropy,
     masked_mean,
     masked_var,
@@ -162,6 +164,24 @@ def test_masked_mean_and_var_by_hand():
     assert masked_mean(x, torch.zeros(4)).item() == 0.0  # nothing selected: 0, not NaN
 
 
+def test_a_shared_normalizer_makes_the_parts_add_up_to_the_whole_mean():
+    g = torch.Generator().manual_seed(4)
+    x, mask = torch.randn(6, 5, generator=g), torch.rand(6, 5, generator=g) < 0.5
+    n = mask.sum()
+    parts = sum(masked_mean(x[i : i + 2], mask[i : i + 2], normalizer=n) for i in (0, 2, 4))
+    torch.testing.assert_close(parts, masked_mean(x, mask))
+    logp, old, adv = torch.randn(6, 5, generator=g), torch.randn(6, 5, generator=g), torch.randn(6, 5, generator=g)
+    whole, whole_stats = clipped_surrogate(logp, old, adv, mask, clip=0.2)
+    halves = (slice(0, 3), slice(3, 6))
+    split = [clipped_surrogate(logp[h], old[h], adv[h], mask[h], 0.2, normalizer=n) for h in halves]
+    torch.testing.assert_close(split[0][0] + split[1][0], whole)
+    for key in whole_stats:
+        torch.testing.assert_close(split[0][1][key] + split[1][1][key], whole_stats[key])
+    values, returns = torch.randn(6, 5, generator=g), torch.randn(6, 5, generator=g)
+    parts = sum(clipped_value_loss(values[h], old[h], returns[h], mask[h], 0.2, normalizer=n) for h in halves)
+    torch.testing.assert_close(parts, clipped_value_loss(values, old, returns, mask, 0.2))
+
+
 def test_masked_var_needs_two_entries():
     with pytest.raises(ValueError, match="at least 2 masked entries"):
         masked_var(torch.tensor([1.0, 2.0]), torch.tensor([1, 0]))
@@ -259,6 +279,36 @@ def test_masked_entropy():
     assert torch.isfinite(logits.grad).all()
 
 
+def test_entropy_from_logits_per_position():
+    logits = torch.zeros(2, 6)
+    logits[1, :2] = float("-inf")  # uniform over the 4 others
+    torch.testing.assert_close(entropy_from_logits(logits), torch.tensor([math.log(6), math.log(4)]))
+
+
+def test_k3_kl_by_hand():
+    # d = ref - new: 0 -> 0; log 2 -> 2 - log 2 - 1; -1 -> e^-1 + 1 - 1; masked junk never counts
+    new = torch.tensor([[-1.0, -2.0, -0.5, 7.0]], requires_grad=True)
+    ref = torch.tensor([[-1.0, -2.0 + math.log(2), -1.5, float("nan")]])
+    mask = torch.tensor([[1, 1, 1, 0]])
+    expected = (0 + (1 - math.log(2)) + math.exp(-1)) / 3
+    kl = k3_kl(new, ref, mask)
+    torch.testing.assert_close(kl, torch.tensor(expected))
+    kl.backward()
+    # d/dnew of exp(d) - d - 1 with d = ref - new: 1 - exp(d)
+    torch.testing.assert_close(new.grad, torch.tensor([[0.0, 1 - 2.0, 1 - math.exp(-1), 0.0]]) / 3)
+    torch.testing.assert_close(k3_kl(new, ref, mask, normalizer=6.0), torch.tensor(expected / 2))
+    assert k3_kl(new, new.detach(), mask).item() == 0.0
+
+
+def test_k3_kl_stays_finite_when_a_sampled_id_left_the_support():
+    # top-k / top-p sampling: after a step a sampled id can get log-prob -inf under the policy
+    new = torch.tensor([[float("-inf"), -1.0]], requires_grad=True)
+    kl = k3_kl(new, torch.tensor([[-1.0, -1.0]]), torch.tensor([[1, 1]]))
+    assert torch.isfinite(kl) and kl.item() == pytest.approx((math.exp(20) - 21) / 2)
+    kl.backward()
+    assert torch.isfinite(new.grad).all()
+
+
 def test_sequence_logprobs_matches_log_softmax_gather():
     g = torch.Generator().manual_seed(3)
     B, T, V = 3, 7, 11
@@ -303,6 +353,14 @@ def test_rloo_by_hand():
     rewards = torch.tensor([1.0, 5.0, 2.0, 7.0, 3.0])
     ids = torch.tensor([0, 1, 0, 1, 0])
     torch.testing.assert_close(group_advantages(rewards, ids, kind="rloo"), torch.tensor([-1.5, -2.0, 0, 2.0, 1.5]))
+
+
+@pytest.mark.parametrize("kind", ["grpo", "rloo"])
+def test_a_group_of_equal_rewards_gets_exactly_zero_advantages(kind):
+    # 0.1 * 3 / 3 != 0.1 in floating point: without the exact zero, GRPO's (r - mean) / (0 + eps) is not 0
+    rewards = torch.tensor([0.1, 0.1, 0.1, 1.0, 0.0, 1.0])
+    adv = group_advantages(rewards, torch.tensor([0, 0, 0, 1, 1, 1]), kind=kind)
+    assert adv[:3].eq(0).all() and adv[3:].ne(0).all()
 
 
 def test_group_advantages_errors():

@@ -12,7 +12,7 @@ from agents.conftest import byte_gpt2, chatml_llama, chatml_tok  # noqa: E402, F
 
 import convenv  # noqa: E402
 from convenv.agents import HFAgent, ValueHead  # noqa: E402
-from convenv.algorithms.rollout import RolloutBatch, collect, reply_starts, score  # noqa: E402
+from convenv.algorithms.rollout import RolloutBatch, collect, reference_logprobs, reply_starts, score  # noqa: E402
 from convenv.tokenizers import generation_prompt  # noqa: E402
 
 R = 24  # max_new_tokens: with the biased tiny GPT-2 some replies stop before it, some are cut at it
@@ -147,6 +147,42 @@ def test_right_padding_does_not_change_a_rows_logprobs(math_rollout):
     torch.testing.assert_close(values[0], batch.values[row, :n], atol=1e-5, rtol=0)
 
 
+def test_extra_right_padding_and_trimming_change_no_score(math_rollout):
+    envs, student, _, batch = math_rollout
+    pad = 7
+    wider = {
+        "tokens": torch.cat([batch.tokens, torch.full((len(batch), pad), envs[0].tokenizer.pad_id)], 1),
+        "attention_mask": torch.cat([batch.attention_mask, torch.zeros(len(batch), pad, dtype=torch.long)], 1),
+        "loss_mask": torch.cat([batch.loss_mask, torch.zeros(len(batch), pad)], 1),
+    }
+    with torch.no_grad():
+        logprobs, values, entropy = score(
+            student, batch.tokens, batch.attention_mask, batch.loss_mask, with_entropy=True
+        )
+        padded = score(student, wider["tokens"], wider["attention_mask"], wider["loss_mask"], with_entropy=True)
+        short = batch[
+            [int(batch.attention_mask.sum(1).argmin())]
+        ].trim()  # the shortest row alone, cut to its length
+        alone = score(student, short.tokens, short.attention_mask, short.loss_mask, with_entropy=True)
+    assert short.tokens.shape[1] < batch.tokens.shape[1] and short.attention_mask.all()
+    row = int(batch.attention_mask.sum(1).argmin())
+    for full, wide, one in zip((logprobs, values, entropy), padded, alone, strict=True):
+        torch.testing.assert_close(wide[:, : full.shape[1]], full, atol=1e-5, rtol=0)
+        assert not wide[:, full.shape[1] :].any()
+        torch.testing.assert_close(one[0], full[row, : one.shape[1]], atol=1e-5, rtol=0)
+    torch.testing.assert_close(logprobs, batch.old_logprobs, atol=1e-5, rtol=0)
+    # entropy of the processed distribution (temperature 0.5, top-k 20): within [0, log 20], 0 off the sampled ids
+    on = batch.loss_mask > 0
+    assert (entropy[on] > 0).all() and (entropy[on] <= np.log(20) + 1e-5).all() and not entropy[~on].any()
+
+
+def test_reference_logprobs_of_the_policy_itself_are_the_old_logprobs(math_rollout):
+    _, student, _, batch = math_rollout
+    for chunk in (None, 3):  # one forward, or chunks of 3 rows cut to their longest
+        ref = reference_logprobs(student, student.model, batch, chunk)
+        torch.testing.assert_close(ref, batch.old_logprobs, atol=1e-5, rtol=0)
+
+
 # ---------------------------------------------------------------------------------------------- rewards
 def test_rewards_sum_to_the_returns_on_each_turns_last_sampled_id(math_rollout):
     envs, _, log, batch = math_rollout
@@ -238,6 +274,12 @@ def test_batch_helpers(math_rollout):
     assert moved.tokens.device.type == "cpu" and moved.task_ids == batch.task_ids
     with pytest.raises(ValueError, match="size"):
         next(batch.minibatches(0))
+    # split: exactly `parts` chunks covering every row once, sizes differing by at most one (empty ones last)
+    parts = batch.split(3, torch.Generator().manual_seed(1))
+    assert [len(i) for i in parts] == [2, 1, 1] and sorted(torch.cat(parts).tolist()) == list(range(len(batch)))
+    assert [len(i) for i in batch.split(6)] == [1, 1, 1, 1, 0, 0]
+    with pytest.raises(ValueError, match="expected parts >= 1, got 0"):
+        batch.split(0)
 
 
 def test_chat_template_tokenizer_with_multi_id_headers_and_footers(chatml_llama, chatml_tok):  # noqa: F811

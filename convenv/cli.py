@@ -8,6 +8,9 @@
 ``convenv quickstart``
     episodes between the scripted teacher and a probabilistic student; prints a few dialogues and the
     cumulative success by turn.
+``convenv train --env ENV_ID --algo ppo|grpo|rloo|sft --model tiny|NAME``
+    train a model in an env and write logs, checkpoints, the model and a plot (:mod:`convenv.cli_train`; needs
+    the ``train`` extra, loaded only by this command).
 
 ``main(argv)`` returns the exit status (0 ok, 1 error, 2 bad usage or unknown env id) and prints errors without a
 traceback.
@@ -22,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from convenv.cli_train import add_train_parser
 from convenv.error import ConvEnvError, RegistrationError
 
 QUICKSTART_ENV = "MathTutor-v0"
@@ -60,6 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     quick.add_argument("--max-turns", type=int, default=4, help="student turns per episode (default 4)")
     quick.add_argument("--show", type=int, default=1, help="dialogues to print (default 1)")
     quick.add_argument("--p-correct", type=float, default=0.4, help="student's success chance per turn")
+    add_train_parser(sub)
     return parser
 
 
@@ -75,6 +80,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_list()
         if args.command == "play":
             return cmd_play(args)
+        if args.command == "train":
+            from convenv.cli_train import cmd_train
+
+            return cmd_train(args)
         return cmd_quickstart(args)
     except RegistrationError as err:
         print(f"convenv: error: {err}", file=sys.stderr)

@@ -36,15 +36,16 @@ TINY_GPT2: dict[str, int] = {"n_layer": 2, "n_head": 2, "n_embd": 64}
 course envs, ~0.95M for MathTutor-v0)."""
 
 
-def _bisection(env: Any, use_feedback: bool) -> Any:
+def _bisection(env: Any, use_feedback: bool, pick: str = "median") -> Any:
     from convenv.envs.course import BisectionStudent
 
-    return BisectionStudent(env.tokenizer, use_feedback=use_feedback)
+    return BisectionStudent(env.tokenizer, use_feedback=use_feedback, pick=pick, seed=0)
 
 
 DEMONSTRATORS: dict[str, Callable[[Any], Any]] = {
     "bisection": lambda env: _bisection(env, use_feedback=True),
     "no-feedback": lambda env: _bisection(env, use_feedback=False),
+    "random-guesser": lambda env: _bisection(env, use_feedback=False, pick="random"),
 }
 """``--warmup-demonstrator`` names: a factory ``env -> scripted student`` each (the course envs' students)."""
 

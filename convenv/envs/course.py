@@ -309,18 +309,29 @@ class BisectionStudent:
     guesses keeps the values the teacher's ``<`` / ``>`` allow and guesses their median. With
     ``use_feedback=False`` it only drops the values it already guessed (an episode that goes on means the guess
     was wrong): the best a student ignoring the feedback can do, succeeding with probability turns / interval.
+    With ``pick="random"`` it guesses uniformly among the values left instead of their median: with
+    ``use_feedback=False`` that is a random feedback-ignoring guesser, whose dialogues make SFT warm-start data
+    that teach the answer format but not the use of feedback.
 
     Args:
         tokenizer: the env's tokenizer (one header id per role: the char or byte tokenizer).
         use_feedback: read ``<`` / ``>`` (True) or ignore them (False).
+        pick: ``"median"`` (bisection) or ``"random"`` (uniform over the values left).
+        seed: seeds the ``"random"`` picks.
 
     """
 
     role = "student"
 
-    def __init__(self, tokenizer: Tokenizer, use_feedback: bool = True):
+    def __init__(
+        self, tokenizer: Tokenizer, use_feedback: bool = True, pick: str = "median", seed: int | None = None
+    ):
+        if pick not in ("median", "random"):
+            raise ValueError(f"expected pick 'median' or 'random', got {pick!r}")
         self.tokenizer = tokenizer
         self.use_feedback = bool(use_feedback)
+        self.pick = pick
+        self._rng = np.random.default_rng(seed)
 
     def guess(self, ids: Sequence[int]) -> int:
         """The next guess for a view."""
@@ -338,7 +349,11 @@ class BisectionStudent:
                 left = [v for v in left if v > g]
             else:
                 left = [v for v in left if v != g]
-        return left[(len(left) - 1) // 2] if left else 0
+        if not left:
+            return 0
+        if self.pick == "random":
+            return int(left[int(self._rng.integers(len(left)))])
+        return left[(len(left) - 1) // 2]
 
     def act(self, observations: Sequence[Observation], infos: Sequence[Info]) -> list[np.ndarray | None]:
         """A guess (token ids) for each conversation where the student is to act, else None."""
@@ -350,4 +365,4 @@ class BisectionStudent:
         ]
 
     def __repr__(self) -> str:
-        return f"BisectionStudent(use_feedback={self.use_feedback})"
+        return f"BisectionStudent(use_feedback={self.use_feedback}, pick={self.pick!r})"

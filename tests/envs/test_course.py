@@ -221,3 +221,30 @@ def test_verifier_reports_fit_the_tiny_alphabet():
     reports = [verifier_report(v) for v in verdicts]
     assert reports == ["ok 20", "25 high", "12 low", "none", "long", "error", "error"]
     assert all(tok.decode(tok.encode(r)) == r for r in reports)
+
+
+def test_random_pick_guesses_distinct_values_and_ignores_feedback_when_asked():
+    env = make_guess_number(difficulty=2)
+    source = GuessNumberTasks(n=31)
+    wins = 0
+    for secret in range(1, 32):
+        task = Task(
+            id=f"t{secret}", domain="course", prompt="1-31", answer=str(secret),
+            metadata=source.sample(np.random.default_rng(0)).metadata,
+        )  # fmt: skip
+        guesser = BisectionStudent(env.tokenizer, use_feedback=False, pick="random", seed=secret)
+        obs, infos = env.reset(options={"task": task})
+        guesses = []
+        while env.agents:
+            speaker = infos[env.agents[0]]["to_act"]
+            agent = guesser if speaker == "student" else env.default_teacher()
+            action = agent.act([obs[speaker]], [infos[speaker]])[0]
+            if speaker == "student":
+                guesses.append(env.tokenizer.decode(action))
+            obs, _, _, _, infos = env.step({speaker: action})
+        assert len(set(guesses)) == len(guesses) and all(1 <= int(g) <= 31 for g in guesses)
+        wins += infos["student"]["episode"]["success"]
+    assert 0 < wins < 31  # distinct random guesses: about 5 of 31 secrets
+    with pytest.raises(ValueError, match="expected pick 'median' or 'random'"):
+        BisectionStudent(env.tokenizer, pick="mode")
+    env.close()

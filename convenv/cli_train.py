@@ -106,11 +106,16 @@ def add_train_parser(sub: Any) -> None:
     p.add_argument("--group-size", type=int, default=None, help="GRPO/RLOO conversations per task (default 8)")
     p.add_argument("--kl-coef", type=float, default=None, help="KL penalty towards the initial model")
     p.add_argument("--ent-coef", type=float, default=None, help="entropy bonus")
+    p.add_argument("--update-epochs", type=int, default=None, help="passes over each batch per update (default 2)")
+    p.add_argument("--minibatches", type=int, default=None, help="minibatches per pass (default 2)")
     p.add_argument("--critique-coef", type=float, default=0.0, help="critique-prediction loss weight (0: off)")
     p.add_argument("--sml", action="store_true", help="the SML recipe (GRPO groups of 8, gamma 0.7, 4 turns)")
     p.add_argument("--max-new-tokens", type=int, default=None, help="most ids per reply (default min(64, env's))")
     p.add_argument("--temperature", type=float, default=None, help="sampling temperature while collecting")
     p.add_argument("--warmup-sft-seconds", type=float, default=0.0, help="SFT on a demonstrator first, this long")
+    p.add_argument(
+        "--warmup-sft-steps", type=int, default=0, help="SFT on a demonstrator first, this many steps (repeatable)"
+    )
     p.add_argument(
         "--warmup-demonstrator", choices=sorted(DEMONSTRATORS), default="bisection", help="for the warmup"
     )
@@ -146,7 +151,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     if main and not resuming:
         evals = {"before": evaluate_agent(agent, config)}
         print(f"greedy eval before training: {_fmt(evals['before'])}", flush=True)
-        if args.warmup_sft_seconds > 0:
+        if args.warmup_sft_seconds > 0 or args.warmup_sft_steps > 0:
             steps = _warmup(agent, config, args)
             evals["after warmup SFT"] = evaluate_agent(agent, config)
             print(f"warmup SFT: {steps} steps; greedy eval {_fmt(evals['after warmup SFT'])}", flush=True)
@@ -175,9 +180,18 @@ def _check_args(args: argparse.Namespace) -> None:
         raise ValueError(
             f"expected --algo grpo or rloo with --group-size, got --algo {args.algo}; drop --group-size"
         )
-    if args.algo == "sft" and any(getattr(args, k) is not None for k in ("gamma", "kl_coef", "ent_coef")):
-        raise ValueError("expected --algo ppo, grpo or rloo with --gamma, --kl-coef or --ent-coef, got --algo sft")
-    if args.warmup_sft_seconds > 0 and args.role != "student":
+    rl_only = ("gamma", "kl_coef", "ent_coef", "update_epochs", "minibatches")
+    if args.algo == "sft" and any(getattr(args, k) is not None for k in rl_only):
+        raise ValueError(
+            "expected --algo ppo, grpo or rloo with --gamma, --kl-coef, --ent-coef, --update-epochs or "
+            "--minibatches, got --algo sft"
+        )
+    if args.warmup_sft_seconds < 0 or args.warmup_sft_steps < 0:
+        raise ValueError(
+            f"expected --warmup-sft-seconds and --warmup-sft-steps >= 0, got {args.warmup_sft_seconds} and "
+            f"{args.warmup_sft_steps}; 0 skips the warmup"
+        )
+    if (args.warmup_sft_seconds > 0 or args.warmup_sft_steps > 0) and args.role != "student":
         raise ValueError(
             f"expected --role student with --warmup-sft-seconds, got {args.role!r}; demonstrators are students"
         )
@@ -196,10 +210,12 @@ def _train_config(args: argparse.Namespace, out: Path, env_kwargs: dict[str, Any
     elif args.sml:
         ppo = PPOConfig(gamma=0.7)
     algo_config = grpo if grpo is not None else ppo
-    for name in ("gamma", "group_size", "kl_coef", "ent_coef"):  # the options given win over the presets
+    options = {"gamma": "gamma", "group_size": "group_size", "kl_coef": "kl_coef", "ent_coef": "ent_coef"}
+    options.update(update_epochs="update_epochs", minibatches="num_minibatches")
+    for name, field in options.items():  # the options given win over the presets
         value = getattr(args, name)
         if value is not None:
-            setattr(algo_config, name, value)
+            setattr(algo_config, field, value)
     return TrainConfig(
         env_id=args.env, env_kwargs=env_kwargs, algo="ppo" if args.algo == "sft" else args.algo,
         iterations=args.iterations, episodes_per_iteration=args.episodes, learning_rate=args.lr,
@@ -283,7 +299,7 @@ def _device(device: str) -> str:
 
 # ------------------------------------------------------------------------------------------------ training
 def _warmup(agent: Any, config: Any, args: argparse.Namespace) -> int:
-    """SFT on the demonstrator's successful dialogues for ``--warmup-sft-seconds``; returns the steps taken."""
+    """SFT on the demonstrator's successful dialogues (``--warmup-sft-steps`` / ``-seconds``); returns the steps."""
     import numpy as np
 
     import convenv
@@ -298,7 +314,8 @@ def _warmup(agent: Any, config: Any, args: argparse.Namespace) -> int:
         for env in envs:
             env.close()
     sft = SFTConfig(
-        epochs=1_000_000, batch_size=16, learning_rate=args.lr, seed=args.seed, max_seconds=args.warmup_sft_seconds
+        epochs=1_000_000, batch_size=16, learning_rate=args.lr, seed=args.seed,
+        max_seconds=args.warmup_sft_seconds or None, max_steps=args.warmup_sft_steps or None,
     )
     return len(train_sft(agent.model, examples, sft))
 

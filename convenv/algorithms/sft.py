@@ -88,6 +88,8 @@ class SFTConfig:
     """seeds the shuffles (a torch.Generator; the global RNG is never used)"""
     max_seconds: float | None = None
     """stop early once this much wall time has passed (checked before each step); None: no limit"""
+    max_steps: int | None = None
+    """stop after this many optimizer steps (reproducible, unlike ``max_seconds``); None: no limit"""
 
 
 # ------------------------------------------------------------------------------------------------- examples
@@ -253,6 +255,8 @@ def _check_config(config: SFTConfig) -> None:
         raise ValueError(f"expected learning_rate >= 0, got {config.learning_rate}; e.g. 1e-4")
     if config.max_seconds is not None and not float(config.max_seconds) > 0:
         raise ValueError(f"expected max_seconds > 0 or None, got {config.max_seconds}; None trains every epoch")
+    if config.max_steps is not None and int(config.max_steps) < 1:
+        raise ValueError(f"expected max_steps >= 1 or None, got {config.max_steps}; None trains every epoch")
 
 
 def _check_lengths(model: Any, examples: Sequence[SFTExample]) -> None:
@@ -317,6 +321,8 @@ def train_sft(
         for epoch in range(int(config.epochs)):
             for mb_inds in torch.randperm(len(examples), generator=generator).split(int(config.batch_size)):
                 if config.max_seconds is not None and time.perf_counter() - start >= config.max_seconds:
+                    return history
+                if config.max_steps is not None and len(history) >= int(config.max_steps):
                     return history
                 tokens, attention_mask, loss_mask = collate([examples[i] for i in mb_inds.tolist()])
                 n = int(loss_mask[:, 1:].sum())

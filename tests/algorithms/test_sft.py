@@ -175,6 +175,9 @@ def test_train_sft_logs_is_seeded_and_stops_on_time():
     assert sum(row["tokens"] for row in runs_[0][:3]) == sum(e.trained_tokens for e in examples)
     short = train_sft(tiny_gpt2(47), examples, SFTConfig(epochs=1000, max_seconds=0.2))
     assert 0 < len(short) < 1000 and short[-1]["seconds"] < 1.0
+    capped = train_sft(tiny_gpt2(47), examples, SFTConfig(epochs=1000, batch_size=3, max_steps=7, seed=5))
+    assert [row["step"] for row in capped] == [row["step"] for row in runs_[0][:6]] + [capped[6]["step"]]
+    assert len(capped) == 7
     # an HFAgent is accepted in place of its model
     agent = HFAgent.for_env(convenv.make("GuessNumber-v0"), tiny_gpt2(47), role="student", device=None,
                             max_new_tokens=3)  # fmt: skip
@@ -191,6 +194,8 @@ def test_train_sft_errors():
         train_sft(tiny_gpt2(47), [example], SFTConfig(learning_rate=-1.0))
     with pytest.raises(ValueError, match="expected max_seconds > 0 or None"):
         train_sft(tiny_gpt2(47), [example], SFTConfig(max_seconds=0))
+    with pytest.raises(ValueError, match="expected max_steps >= 1 or None"):
+        train_sft(tiny_gpt2(47), [example], SFTConfig(max_steps=0))
     with pytest.raises(ValueError, match="expected examples of at most 32 ids"):
         train_sft(tiny_gpt2(47, n_positions=32), [example], SFTConfig())
 

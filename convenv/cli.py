@@ -11,6 +11,10 @@
 ``convenv train --env ENV_ID --algo ppo|grpo|rloo|sft --model tiny|NAME``
     train a model in an env and write logs, checkpoints, the model and a plot (:mod:`convenv.cli_train`; needs
     the ``train`` extra, loaded only by this command).
+``convenv eval --env ENV_ID --student AGENT [--student AGENT ...] --teacher AGENT --episodes N``
+    play the same seeded episodes with each student; print cumulative success by turn with 95% intervals and a
+    summary (plasticity, questions, leaks, ...); ``--out DIR`` writes metrics.json, transcripts.jsonl and a plot
+    (:mod:`convenv.cli_eval`).
 
 ``main(argv)`` returns the exit status (0 ok, 1 error, 2 bad usage or unknown env id) and prints errors without a
 traceback.
@@ -25,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from convenv.cli_eval import add_eval_parser
 from convenv.cli_train import add_train_parser
 from convenv.error import ConvEnvError, RegistrationError
 
@@ -65,6 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
     quick.add_argument("--show", type=int, default=1, help="dialogues to print (default 1)")
     quick.add_argument("--p-correct", type=float, default=0.4, help="student's success chance per turn")
     add_train_parser(sub)
+    add_eval_parser(sub)
     return parser
 
 
@@ -84,6 +90,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from convenv.cli_train import cmd_train
 
             return cmd_train(args)
+        if args.command == "eval":
+            from convenv.cli_eval import cmd_eval
+
+            return cmd_eval(args)
         return cmd_quickstart(args)
     except RegistrationError as err:
         print(f"convenv: error: {err}", file=sys.stderr)

@@ -106,6 +106,7 @@ def add_train_parser(sub: Any) -> None:
     p.add_argument("--group-size", type=int, default=None, help="GRPO/RLOO conversations per task (default 8)")
     p.add_argument("--kl-coef", type=float, default=None, help="KL penalty towards the initial model")
     p.add_argument("--ent-coef", type=float, default=None, help="entropy bonus")
+    p.add_argument("--vf-coef", type=float, default=None, help="PPO: weight of the value loss (default 0.5)")
     p.add_argument("--update-epochs", type=int, default=None, help="passes over each batch per update (default 2)")
     p.add_argument("--minibatches", type=int, default=None, help="minibatches per pass (default 2)")
     p.add_argument("--critique-coef", type=float, default=0.0, help="critique-prediction loss weight (0: off)")
@@ -113,6 +114,7 @@ def add_train_parser(sub: Any) -> None:
     p.add_argument("--max-new-tokens", type=int, default=None, help="most ids per reply (default min(64, env's))")
     p.add_argument("--temperature", type=float, default=None, help="sampling temperature while collecting")
     p.add_argument("--warmup-sft-seconds", type=float, default=0.0, help="SFT on a demonstrator first, this long")
+    p.add_argument("--warmup-lr", type=float, default=None, help="learning rate of the warmup SFT (default: --lr)")
     p.add_argument(
         "--warmup-sft-steps", type=int, default=0, help="SFT on a demonstrator first, this many steps (repeatable)"
     )
@@ -212,6 +214,10 @@ def _train_config(args: argparse.Namespace, out: Path, env_kwargs: dict[str, Any
     algo_config = grpo if grpo is not None else ppo
     options = {"gamma": "gamma", "group_size": "group_size", "kl_coef": "kl_coef", "ent_coef": "ent_coef"}
     options.update(update_epochs="update_epochs", minibatches="num_minibatches")
+    if args.vf_coef is not None:
+        if args.algo != "ppo":
+            raise ValueError(f"expected --algo ppo with --vf-coef, got --algo {args.algo}; only PPO has values")
+        ppo.vf_coef = args.vf_coef
     for name, field in options.items():  # the options given win over the presets
         value = getattr(args, name)
         if value is not None:
@@ -314,7 +320,7 @@ def _warmup(agent: Any, config: Any, args: argparse.Namespace) -> int:
         for env in envs:
             env.close()
     sft = SFTConfig(
-        epochs=1_000_000, batch_size=16, learning_rate=args.lr, seed=args.seed,
+        epochs=1_000_000, batch_size=16, learning_rate=args.warmup_lr or args.lr, seed=args.seed,
         max_seconds=args.warmup_sft_seconds or None, max_steps=args.warmup_sft_steps or None,
     )
     return len(train_sft(agent.model, examples, sft))

@@ -81,7 +81,8 @@ def test_warmup_sft_on_a_demonstrator(tmp_path, capsys):
     assert set(json.loads((warm / "evals.json").read_text())) == {"before", "after warmup SFT", "after"}
     steps = tmp_path / "steps"
     argv = ["train", *TINY, *SMALL, "--warmup-sft-steps", "3", "--warmup-demonstrator", "random-guesser"]
-    assert main([*argv, "--update-epochs", "1", "--minibatches", "1", "--out", str(steps)]) == 0
+    argv += ["--warmup-lr", "1e-3", "--vf-coef", "0.25", "--update-epochs", "1", "--minibatches", "1"]
+    assert main([*argv, "--out", str(steps)]) == 0
     assert "warmup SFT: 3 steps" in capsys.readouterr().out
     assert float(rows(steps / "log.csv")[0]["minibatches"]) == 1.0
 
@@ -119,6 +120,8 @@ def test_bad_arguments(capsys):
     assert "expected --algo grpo or rloo with --group-size, got --algo ppo" in capsys.readouterr().err
     assert main(["train", "--env", "GuessNumber-v0", "--algo", "sft", "--gamma", "0.9"]) == 1
     assert "expected --algo ppo, grpo or rloo with --gamma, --kl-coef, --ent-coef" in capsys.readouterr().err
+    assert main(["train", "--env", "GuessNumber-v0", "--algo", "grpo", "--vf-coef", "0.1"]) == 1
+    assert "expected --algo ppo with --vf-coef, got --algo grpo" in capsys.readouterr().err
     assert main(["train", "--env", "GuessNumber-v0", "--warmup-sft-steps", "-1"]) == 1
     assert "expected --warmup-sft-seconds and --warmup-sft-steps >= 0, got 0.0 and -1" in capsys.readouterr().err
     assert main(["train", "--env", "GuessNumber-v0", "--role", "teacher", "--warmup-sft-seconds", "1"]) == 1

@@ -392,8 +392,9 @@ def plot_success(path: str | os.PathLike, evals: dict[str, list[float]], history
     left.legend()
     key = "eval_success" if algo != "sft" else "success_rate"  # filtered SFT logs sampled success only
     points = [(row["iteration"] + 1, row[key]) for row in history if row.get(key) is not None]
-    if evals.get("before") and algo != "sft":
-        points.insert(0, (0, evals["before"][-1]))
+    start = evals.get("after warmup SFT") or evals.get("before")  # where the RL iterations started from
+    if start and algo != "sft":
+        points.insert(0, (0, start[-1]))
     if points:
         right.plot(*zip(*points, strict=True), marker=".")
     right.set(

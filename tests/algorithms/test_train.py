@@ -226,27 +226,3 @@ def test_critique_step_after_the_update():
     history = train(tiny_student(), tiny_config(eval_every=0, critique_coef=0.5), progress=False)
     keys = [k for k in history[0] if k.startswith("critique")]
     assert keys and all(isinstance(history[0][k], float) for k in keys)
-
-
-@pytest.mark.slow
-def test_ppo_learns_guess_number():
-    """GuessNumber-v0 at difficulty 1 (N = 15, 4 turns): greedy success within the limit goes from ~0 to >= 0.3.
-
-    Measured with these settings (2-core CPU, ~2 min): 0.0 before; 0.375 after 250 iterations (seed 0), with
-    0.23-0.36 over the last evals at seed 1. The best feedback-ignoring student gets 4/15 = 0.27, bisection 1.0.
-    """
-    agent = tiny_student(n_layer=2, n_embd=64, seed=0)
-    envs = [convenv.make("GuessNumber-v0", difficulty=1) for _ in range(64)]
-    greedy = HFAgent.for_env(envs[0], agent.model, role="student", device=None, max_new_tokens=3)
-    before = evaluate(greedy, envs, envs[0].default_teacher())
-    for env in envs:
-        env.close()
-    config = TrainConfig(
-        env_kwargs={"difficulty": 1}, iterations=250, episodes_per_iteration=64, learning_rate=1e-3, seed=0,
-        eval_episodes=64, eval_every=25, ppo=PPOConfig(gamma=0.9, update_epochs=4, num_minibatches=2),
-    )  # fmt: skip
-    history = train_ppo(agent, config, progress=False)
-    evals = [row["eval_success"] for row in history if row["eval_success"] is not None]
-    assert before[-1] <= 0.1
-    assert max(evals) >= before[-1] + 0.3, evals
-    assert evals[-1] >= before[-1] + 0.2, evals

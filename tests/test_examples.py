@@ -57,3 +57,22 @@ def test_rollout_benchmark_quick_prints_the_ratios():
         assert summary[key] > 0
     assert 0 < summary["env_share"] < 1
     assert summary["tokens_fed"]["reencode"] > summary["tokens_fed"]["reuse"]
+
+
+@pytest.mark.slow
+def test_ppo_update_benchmark_quick_prints_the_ratios():
+    out = run_script("benchmarks/ppo_update.py", "--quick", "--threads", "1", "--rounds", "1")
+    summary = json.loads(out.strip().splitlines()[-1])
+    assert summary["update_over_fwdbwd"] > 0 and summary["peak_mem_ratio"] > 0
+
+
+def test_sb3_guess_number_example():
+    argv = ["examples/sb3_guess_number.py", "--timesteps", "512", "--n-envs", "2", "--eval-episodes", "10"]
+    summary = json.loads(run_script(*argv).strip().splitlines()[-1])
+    assert summary["bisection"] == 1.0 and 0 <= summary["after"] <= 1
+
+
+def test_two_roles_pettingzoo_example():
+    argv = ["examples/two_roles_pettingzoo.py", "--episodes", "200", "--eval-episodes", "10"]
+    summary = json.loads(run_script(*argv).strip().splitlines()[-1])
+    assert summary["bisection_with_scripted_teacher"] == 1.0

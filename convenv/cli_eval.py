@@ -66,6 +66,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         report = evaluate(
             args.env, args.student, teacher=args.teacher, episodes=args.episodes, seed=args.seed,
             env_kwargs=args.env_kwargs, max_turns=args.max_turns, batch_size=args.batch_size, hf_kwargs=hf_kwargs,
+            progress=True,
         )  # fmt: skip
     except HumanQuit:  # a human player typed /quit: nothing complete to report
         print("\nstopped.")

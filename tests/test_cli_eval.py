@@ -13,7 +13,9 @@ def test_eval_writes_table_json_jsonl_and_plot(tmp_path, capsys):
     argv = ["eval", "--env", "GuessNumber-v0", "--student", "bisection", "--student", "no-feedback", "--student",
             "random", "--episodes", "12", "--seed", "5", "--out", str(out), "--style", "plain"]  # fmt: skip
     assert main(argv) == 0
-    printed = capsys.readouterr().out
+    captured = capsys.readouterr()
+    printed = captured.out
+    assert "eval bisection: 12/12 episodes" in captured.err and "eval random: 12/12 episodes" in captured.err
     assert "GuessNumber-v0, teacher scripted, 12 episodes per student (seeds 5-16)" in printed
     assert "k  bisection          no-feedback        random" in printed
     assert f"wrote to {out}/: metrics.json, success_by_turn.png, transcripts.jsonl" in printed

@@ -109,6 +109,7 @@ def evaluate(
     batch_size: int = 32,
     hf_kwargs: Mapping[str, Any] | None = None,
     gold_nll: bool = True,
+    progress: bool = False,
 ) -> EvalReport:
     """Play ``episodes`` fixed-seed episodes with each student against ``teacher``; return every metric.
 
@@ -131,6 +132,7 @@ def evaluate(
         hf_kwargs: extra :meth:`~convenv.agents.HFAgent.for_env` arguments for model agents (e.g.
             ``{"do_sample": True, "temperature": 0.7}``, ``{"device": "cpu"}``).
         gold_nll: score the gold answer under model students after each teacher message.
+        progress: print ``eval LABEL: done/episodes`` to stderr after each batch (not while a human plays).
 
     Raises:
         ValueError: no student, repeated labels, fewer than one episode, an unknown spec, or a teacher policy
@@ -161,7 +163,7 @@ def evaluate(
         parsed = parse_agent(spec, "student") if isinstance(spec, str) else spec
         records[label] = _play(
             env_id, label, parsed, teacher_spec, base, int(episodes), int(seed), int(batch_size), hf_kwargs,
-            gold_nll,
+            gold_nll, progress,
         )  # fmt: skip
     metrics = [summarize(records[label], label) for label in labels]
     return EvalReport(env_id, base, teacher, int(episodes), int(seed), metrics, records)
@@ -217,6 +219,7 @@ def _play(
     batch_size: int,
     hf_kwargs: Mapping[str, Any] | None,
     gold_nll: bool,
+    progress: bool = False,
 ) -> list[EpisodeRecord]:
     import convenv
     from convenv.play import play_batch
@@ -245,6 +248,9 @@ def _play(
             seeds = list(range(first, min(first + size, seed + episodes)))
             batch = [_Recording(env) for env in envs[: len(seeds)]]
             results = play_batch(batch, agents, seeds=seeds)
+            if progress and not human:  # a long model eval should show it is moving; stderr keeps stdout clean
+                done = seeds[-1] - seed + 1
+                print(f"eval {label}: {done}/{episodes} episodes", file=sys.stderr, flush=True)
             for env, result, s in zip(batch, results, seeds, strict=True):
                 nll = None
                 if scorer is not None:

@@ -15,6 +15,8 @@
     play the same seeded episodes with each student; print cumulative success by turn with 95% intervals and a
     summary (plasticity, questions, leaks, ...); ``--out DIR`` writes metrics.json, transcripts.jsonl and a plot
     (:mod:`convenv.cli_eval`).
+``convenv exercise list|start N|check N PATH``
+    the course exercises of ``docs/course/``: write a starter file, grade a solution (:mod:`convenv.cli_exercise`).
 
 ``main(argv)`` returns the exit status (0 ok, 1 error, 2 bad usage or unknown env id) and prints errors without a
 traceback.
@@ -30,6 +32,7 @@ from typing import Any
 import numpy as np
 
 from convenv.cli_eval import add_eval_parser
+from convenv.cli_exercise import add_exercise_parser
 from convenv.cli_train import add_train_parser
 from convenv.error import ConvEnvError, RegistrationError
 
@@ -71,6 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
     quick.add_argument("--p-correct", type=float, default=0.4, help="student's success chance per turn")
     add_train_parser(sub)
     add_eval_parser(sub)
+    add_exercise_parser(sub)
     return parser
 
 
@@ -94,6 +98,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from convenv.cli_eval import cmd_eval
 
             return cmd_eval(args)
+        if args.command == "exercise":
+            from convenv.cli_exercise import cmd_exercise
+
+            return cmd_exercise(args)
         return cmd_quickstart(args)
     except RegistrationError as err:
         print(f"convenv: error: {err}", file=sys.stderr)

@@ -31,6 +31,7 @@ import torch
 
 from convenv.algorithms import distributed
 from convenv.algorithms.functional import clipped_surrogate, episode_scores, group_advantages, k3_kl, masked_mean
+from convenv.algorithms.minibatch import micro_size, optimize
 from convenv.algorithms.rollout import RolloutBatch, reference_logprobs, score
 
 __all__ = ["SML_ENV_KWARGS", "GRPOConfig", "episode_advantages", "grpo_update"]
@@ -144,43 +145,14 @@ def grpo_update(
     advantages = episode_adv[:, None] * mask  # (B, T)
     ref_logprobs = None  # computed once per update: the reference never changes
     if ref_model is not None:
-        ref_logprobs = reference_logprobs(agent, ref_model, batch, _micro_size(batch, config))
+        ref_logprobs = reference_logprobs(agent, ref_model, batch, micro_size(batch, config))
+
+    def backward(rows: torch.Tensor, n_tokens: torch.Tensor) -> torch.Tensor:
+        return _backward_micro(agent, batch, rows, advantages, ref_logprobs, config, n_tokens)
+
     # 2. epochs of minibatches, each split into micro-batches; one optimizer step per minibatch
-    params = [p for group in optimizer.param_groups for p in group["params"]]
-    totals = dict.fromkeys((*STATS, "grad_norm"), 0.0)
-    runs = 0
-    model = agent.model
-    was_training = model.training
-    model.eval()  # no dropout: the new log-probs must equal the old ones before the first step
-    try:
-        for _ in range(config.update_epochs):
-            stop = False
-            for mb_inds in batch.split(config.num_minibatches, generator):
-                # the loss normalizer: sampled tokens in the whole minibatch, over every micro-batch and rank
-                n_tokens = distributed.all_reduce_sum(mask[mb_inds].sum()).clamp(min=1)
-                optimizer.zero_grad()
-                stats = torch.zeros(len(STATS), device=device)
-                for micro in mb_inds.tensor_split(config.grad_accum_steps):
-                    if len(micro):
-                        stats += _backward_micro(agent, batch, micro, advantages, ref_logprobs, config, n_tokens)
-                distributed.all_reduce_sum(stats)  # the global minibatch means
-                distributed.sync_gradients(params)  # summed: each rank's loss already divides by the global count
-                grad_norm = torch.nn.utils.clip_grad_norm_(params, config.max_grad_norm)
-                optimizer.step()
-                runs += 1
-                for key, value in zip(STATS, stats.tolist(), strict=True):
-                    totals[key] += value
-                totals["grad_norm"] += float(grad_norm)
-                approx_kl = float(stats[STATS.index("approx_kl")])
-                if config.target_kl is not None and approx_kl > config.target_kl:
-                    stop = True  # the same decision on every rank: the stats are global
-                    break
-            if stop:
-                break
-    finally:
-        model.train(was_training)
+    metrics = optimize(agent, optimizer, batch, config, generator, STATS, backward)
     # 3. logs, over every rank's episodes
-    metrics = {key: value / max(runs, 1) for key, value in totals.items()}
     every = torch.ones_like(scores)
     score_mean, _, _ = distributed.masked_moments(scores, every)
     _, adv_var, _ = distributed.masked_moments(episode_adv, every)
@@ -188,7 +160,6 @@ def grpo_update(
         score_mean=float(score_mean),
         advantage_std=float(adv_var) ** 0.5,
         zero_std_groups=_zero_std_fraction(scores, batch.group_ids),
-        minibatches=float(runs),
     )
     return metrics
 
@@ -227,11 +198,6 @@ def _zero_std_fraction(scores: torch.Tensor, group_ids: torch.Tensor) -> float:
     bottom = torch.full((n,), float("inf"), device=scores.device).scatter_reduce(0, group, scores, "amin")
     counts = distributed.all_reduce_sum(torch.stack([(top == bottom).sum(), torch.tensor(n, device=scores.device)]))
     return float(counts[0]) / max(float(counts[1]), 1.0)
-
-
-def _micro_size(batch: RolloutBatch, config: GRPOConfig) -> int:
-    """Rows per micro-batch (at least 1): the reference forward runs at this size too."""
-    return max(1, -(-len(batch) // (config.num_minibatches * config.grad_accum_steps)))
 
 
 def _check_config(config: GRPOConfig, ref_model: torch.nn.Module | None) -> None:

@@ -22,6 +22,7 @@ import torch
 
 from convenv.algorithms import distributed
 from convenv.algorithms.functional import clipped_surrogate, clipped_value_loss, gae, k3_kl, masked_mean
+from convenv.algorithms.minibatch import micro_size, optimize
 from convenv.algorithms.rollout import RolloutBatch, reference_logprobs, score
 
 __all__ = ["PPOConfig", "ppo_update"]
@@ -105,43 +106,12 @@ def ppo_update(
         advantages = distributed.masked_whiten(advantages, mask)  # statistics of every rank's tokens
     ref_logprobs = None  # computed once per update: the reference never changes
     if ref_model is not None:
-        ref_logprobs = reference_logprobs(agent, ref_model, batch, _micro_size(batch, config))
-    params = [p for group in optimizer.param_groups for p in group["params"]]
-    totals = dict.fromkeys((*STATS, "grad_norm"), 0.0)
-    runs = 0
-    model = agent.model
-    was_training = model.training
-    model.eval()  # no dropout: the new log-probs must equal the old ones before the first step
-    try:
-        for _ in range(config.update_epochs):
-            stop = False
-            for mb_inds in batch.split(config.num_minibatches, generator):
-                # the loss normalizer: sampled tokens in the whole minibatch, over every micro-batch and rank
-                n_tokens = distributed.all_reduce_sum(mask[mb_inds].sum()).clamp(min=1)
-                optimizer.zero_grad()
-                stats = torch.zeros(len(STATS), device=device)
-                for micro in mb_inds.tensor_split(config.grad_accum_steps):
-                    if len(micro):
-                        stats += _backward_micro(
-                            agent, batch, micro, advantages, returns, ref_logprobs, config, n_tokens
-                        )
-                distributed.all_reduce_sum(stats)  # the global minibatch means
-                distributed.sync_gradients(params)  # summed: each rank's loss already divides by the global count
-                grad_norm = torch.nn.utils.clip_grad_norm_(params, config.max_grad_norm)
-                optimizer.step()
-                runs += 1
-                for key, value in zip(STATS, stats.tolist(), strict=True):
-                    totals[key] += value
-                totals["grad_norm"] += float(grad_norm)
-                approx_kl = float(stats[STATS.index("approx_kl")])
-                if config.target_kl is not None and approx_kl > config.target_kl:
-                    stop = True  # the same decision on every rank: the stats are global
-                    break
-            if stop:
-                break
-    finally:
-        model.train(was_training)
-    metrics = {key: value / max(runs, 1) for key, value in totals.items()}
+        ref_logprobs = reference_logprobs(agent, ref_model, batch, micro_size(batch, config))
+
+    def backward(rows: torch.Tensor, n_tokens: torch.Tensor) -> torch.Tensor:
+        return _backward_micro(agent, batch, rows, advantages, returns, ref_logprobs, config, n_tokens)
+
+    metrics = optimize(agent, optimizer, batch, config, generator, STATS, backward)
     return_mean, return_var, _ = distributed.masked_moments(returns, mask)
     _, residual_var, _ = distributed.masked_moments(returns - batch.values, mask)
     explained = 1.0 - float(residual_var) / float(return_var) if float(return_var) > 0 else 0.0
@@ -149,7 +119,6 @@ def ppo_update(
         advantage_mean=raw_advantage_mean,
         return_mean=float(return_mean),
         explained_variance=explained,
-        minibatches=float(runs),
     )
     return metrics
 
@@ -181,11 +150,6 @@ def _backward_micro(
     loss.backward()
     parts = {"policy_loss": pg_loss, "value_loss": v_loss, "entropy": entropy_term, "kl_ref": kl_ref, **pg_stats}
     return torch.stack([parts[key].detach().float() for key in STATS])
-
-
-def _micro_size(batch: RolloutBatch, config: PPOConfig) -> int:
-    """Rows per micro-batch (at least 1): the reference forward runs at this size too."""
-    return max(1, -(-len(batch) // (config.num_minibatches * config.grad_accum_steps)))
 
 
 def _check_config(config: PPOConfig, ref_model: torch.nn.Module | None) -> None:

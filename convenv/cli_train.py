@@ -280,6 +280,8 @@ def _load_model(args: argparse.Namespace) -> tuple[dict[str, Any], Any, Any]:
 
 
 def _build_agent(args: argparse.Namespace, config: Any, model: Any) -> Any:
+    import torch
+
     import convenv
     from convenv.agents import HFAgent, ValueHead
 
@@ -287,9 +289,14 @@ def _build_agent(args: argparse.Namespace, config: Any, model: Any) -> Any:
     try:
         hidden = int(model.config.get_text_config().hidden_size)
         new_tokens = args.max_new_tokens or min(64, int(env.max_utterance_tokens))
+        value_head = None
+        if args.algo == "ppo":
+            with torch.random.fork_rng(devices=[]):  # a seeded init, so one --seed gives one run
+                torch.manual_seed(args.seed)
+                value_head = ValueHead(hidden)
         return HFAgent.for_env(
             env, model, role=args.role, device=_device(args.device), do_sample=True, max_new_tokens=new_tokens,
-            seed=args.seed, value_head=ValueHead(hidden) if args.algo == "ppo" else None,
+            seed=args.seed, value_head=value_head,
         )  # fmt: skip
     finally:
         env.close()

@@ -52,6 +52,16 @@ def test_tiny_ppo_writes_logs_checkpoints_model_and_plot_then_resumes(tmp_path, 
     assert json.loads((out / "evals.json").read_text())["before"] == evals["before"]
 
 
+def test_one_seed_gives_one_run(tmp_path):
+    # every random draw is seeded (model, value head, episodes, sampling, shuffles): two runs log the same numbers
+    logs = []
+    for name in ("a", "b"):
+        out = tmp_path / name
+        assert main(["train", *TINY, *SMALL, "--iterations", "2", "--seed", "3", "--out", str(out)]) == 0
+        logs.append([{k: v for k, v in row.items() if k != "seconds"} for row in rows(out / "log.csv")])
+    assert logs[0] == logs[1]
+
+
 def test_grpo_with_lora_saves_the_merged_model(tmp_path):
     pytest.importorskip("convenv.algorithms.grpo")
     pytest.importorskip("peft")

@@ -4,8 +4,8 @@ A shorter version of the README's main job (``convenv train ... --iterations 150
 bisection for 60 steps only: the model learns the answer format and a weak strategy (greedy success within the
 4-turn limit about 0.25-0.45 by seed). RL against the scripted ``<`` / ``>`` teacher must then raise it; the
 gain must come at the later turns (turn-1 success is capped at 1/15 for any greedy policy), i.e. from reading
-the feedback. Measured on this 2-core CPU (one thread), seed 0, PPO: greedy success at turn 4 0.24 -> 0.61 after
-75 iterations, sampled training success 0.21 -> 0.62.
+the feedback. Measured on this 2-core CPU (one thread), the full 150-iteration PPO run at seed 0 goes from 0.24 to
+0.77 at turn 4 (sampled training success 0.23 -> 0.71); these 80-iteration versions take about 100 s each.
 """
 
 import csv
